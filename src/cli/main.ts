@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander';
+import { FlotillaError } from '../core/index.js';
+import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
+import { serve } from './serve.js';
+import { VERSION } from './version.js';
+
+const program = new Command()
+  .name('flotilla')
+  .description('Elastic ML model serving: model server, gateway, autoscaling, load testing, Kubernetes manifests.')
+  .version(VERSION);
+
+program
+  .command('serve')
+  .description('Serve a model repository over the Open Inference Protocol v2 (HTTP).')
+  .requiredOption('--model-repository <dir>', 'repository folder: <dir>/<model>/config.yaml and numbered version folders')
+  .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
+  .option('--host <address>', 'address to bind; the data plane stays on loopback unless told otherwise', '127.0.0.1')
+  .option('--models <names>', 'comma-separated models to load (default: every model in the repository)', parseList)
+  .option('--poll-interval <seconds>', 'rescan the repository every N seconds for new or removed versions (0 = off)', parseSeconds, 1)
+  .addOption(
+    new Option('--admin-token <token>', 'bearer token for the repository endpoints (load, unload, index); without one they answer 403').env(
+      'FLOTILLA_ADMIN_TOKEN',
+    ),
+  )
+  .option('--max-body <bytes>', 'largest request body accepted, e.g. 67108864 or 64MiB (larger: 413)', parseBytes, 64 * 1024 ** 2)
+  .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .action(async (opts: Record<string, unknown>) => {
+    await serve({
+      modelRepository: opts['modelRepository'] as string,
+      httpPort: opts['httpPort'] as number,
+      host: opts['host'] as string,
+      ...(opts['models'] ? { models: opts['models'] as string[] } : {}),
+      pollInterval: opts['pollInterval'] as number,
+      ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
+      maxBody: opts['maxBody'] as number,
+      logLevel: opts['logLevel'] as 'info',
+    });
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof FlotillaError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`flotilla: ${message}\n`);
+  process.exit(1);
+});

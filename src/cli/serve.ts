@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
+import {
+  type Handler,
+  HttpServer,
+  InferenceService,
+  JsBackend,
+  ModelManager,
+  ModelMetrics,
+  OnnxBackend,
+  RepositoryPoller,
+  Router,
+  addOipRoutes,
+} from '../server/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { VERSION } from './version.js';
+
+/** Flags of `flotilla serve`, parsed. */
+export interface ServeOptions {
+  readonly modelRepository: string;
+  readonly httpPort: number;
+  readonly host: string;
+  readonly models?: readonly string[];
+  readonly pollInterval: number;
+  readonly adminToken?: string;
+  readonly maxBody: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Wires the model server's parts, starts it, and drains it on SIGTERM/SIGINT. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const root = resolve(options.modelRepository);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ConfigError('--model-repository', `${root} is not a directory`);
+  }
+  const clock = systemClock;
+  const metrics = new ModelMetrics();
+  let service: InferenceService | undefined;
+  const manager = new ModelManager(
+    { root, ...(options.models ? { models: options.models } : {}) },
+    {
+      backends: { onnx: new OnnxBackend(clock), js: new JsBackend(clock) },
+      logger,
+      clock,
+      metrics,
+      infer: (model, version, inputs, outputs) => service!.call(model, version, inputs, outputs),
+    },
+  );
+  service = new InferenceService(manager, clock);
+  let accepting = true;
+  const router = new Router<Handler>();
+  addOipRoutes(router, {
+    manager,
+    service,
+    metrics,
+    adminToken: options.adminToken,
+    serverVersion: VERSION,
+    accepting: () => accepting,
+  });
+  const http = new HttpServer({ host: options.host, port: options.httpPort, maxBodyBytes: options.maxBody }, router, logger);
+  // Listen first so liveness answers while models load; readiness waits for them.
+  const address = await http.listen();
+  logger.info('listening', { http: `http://${options.host}:${address.port}`, repository: root });
+  const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn('second signal: exiting without draining', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    accepting = false;
+    logger.info('draining', { signal });
+    poller.close();
+    void (async () => {
+      await http.close();
+      await manager.close();
+      logger.info('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await manager.start();
+  poller.start();
+  logger.info('ready', { models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(',') });
+}

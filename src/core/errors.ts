@@ -1,0 +1,175 @@
+/**
+ * Every error Flotilla reports to a caller, with a stable code, an HTTP status and a gRPC status.
+ * Callers branch on `code`, never on the message. docs/errors.md lists the same catalogue.
+ */
+
+/** gRPC status codes by name (the numbers are the ones in grpc's status.proto). */
+export const GRPC_STATUS = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type GrpcStatusName = keyof typeof GRPC_STATUS;
+
+interface CatalogueEntry {
+  readonly http: number;
+  readonly grpc: GrpcStatusName;
+  readonly summary: string;
+}
+
+/** The catalogue: code -> statuses and a one-line summary (documented in docs/errors.md). */
+export const ERROR_CATALOGUE = {
+  FLT_INVALID_JSON: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'The request body is not valid JSON.' },
+  FLT_INVALID_FIELD: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'A field of the request is missing, of the wrong type or out of range.',
+  },
+  FLT_INVALID_BINARY: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'The binary tensor section does not match the sizes the JSON header announces.',
+  },
+  FLT_MISSING_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'A model input was not supplied.' },
+  FLT_UNKNOWN_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'An input the model does not have.' },
+  FLT_UNKNOWN_OUTPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'An output the model does not have.' },
+  FLT_DATATYPE_MISMATCH: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: "An input's datatype differs from the model's.",
+  },
+  FLT_SHAPE_MISMATCH: { http: 400, grpc: 'INVALID_ARGUMENT', summary: "The model cannot take the input's shape." },
+  FLT_DATA_SIZE_MISMATCH: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: "The number of elements differs from what the input's shape holds.",
+  },
+  FLT_BATCH_TOO_LARGE: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: "The batch dimension exceeds the model's max_batch_size.",
+  },
+  FLT_INVALID_MODEL_NAME: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'A model name that is not a plain folder name (it could leave the repository).',
+  },
+  FLT_INVALID_VERSION: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'A version that is not a positive integer.' },
+  FLT_BODY_TOO_LARGE: {
+    http: 413,
+    grpc: 'RESOURCE_EXHAUSTED',
+    summary: 'The request body is larger than --max-body.',
+  },
+  FLT_UNSUPPORTED_MEDIA_TYPE: {
+    http: 415,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'The request body has a content type this endpoint does not read.',
+  },
+  FLT_MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No model of that name is known.' },
+  FLT_VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no such version.' },
+  FLT_ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', summary: 'No endpoint at that path.' },
+  FLT_METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED', summary: 'The endpoint does not take that method.' },
+  FLT_MODEL_NOT_READY: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'The model (version) exists but cannot answer yet: loading, unloading or failed.',
+  },
+  FLT_SHUTTING_DOWN: { http: 503, grpc: 'UNAVAILABLE', summary: 'The server is draining and takes no new work.' },
+  FLT_UNAUTHENTICATED: {
+    http: 401,
+    grpc: 'UNAUTHENTICATED',
+    summary: 'An admin endpoint was called without the right bearer token.',
+  },
+  FLT_ADMIN_DISABLED: {
+    http: 403,
+    grpc: 'PERMISSION_DENIED',
+    summary: 'Admin endpoints are off because no admin token is set.',
+  },
+  FLT_MODEL_LOAD_FAILED: { http: 500, grpc: 'INTERNAL', summary: 'A model version failed to load.' },
+  FLT_INFERENCE_FAILED: { http: 500, grpc: 'INTERNAL', summary: 'The backend failed while running the model.' },
+  FLT_INTERNAL: { http: 500, grpc: 'INTERNAL', summary: 'A bug: an invariant did not hold.' },
+  FLT_CONFIG_INVALID: {
+    http: 400,
+    grpc: 'FAILED_PRECONDITION',
+    summary: 'A model config or service file is invalid; the message names file, field and value.',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Base of every error Flotilla raises on purpose. */
+export class FlotillaError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly grpcStatus: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.httpStatus = ERROR_CATALOGUE[code].http;
+    this.grpcStatus = GRPC_STATUS[ERROR_CATALOGUE[code].grpc];
+  }
+}
+
+type CodesWithStatus<S extends number> = {
+  [C in ErrorCode]: (typeof ERROR_CATALOGUE)[C]['http'] extends S ? C : never;
+}[ErrorCode];
+
+/** The caller sent something wrong (HTTP 400 / 413 / 415). */
+export class InvalidRequestError extends FlotillaError {
+  constructor(code: CodesWithStatus<400 | 413 | 415>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The thing named does not exist (HTTP 404 / 405). */
+export class NotFoundError extends FlotillaError {
+  constructor(code: CodesWithStatus<404 | 405>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** It exists but cannot answer now; retrying later may work (HTTP 503). */
+export class UnavailableError extends FlotillaError {
+  constructor(code: CodesWithStatus<503>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The caller is not allowed to do this (HTTP 401 / 403). */
+export class AccessDeniedError extends FlotillaError {
+  constructor(code: CodesWithStatus<401 | 403>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** Flotilla or a backend failed (HTTP 500). */
+export class InternalError extends FlotillaError {
+  constructor(code: CodesWithStatus<500>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A model config or service file is invalid; the message names the file, field and value. */
+export class ConfigError extends FlotillaError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('FLT_CONFIG_INVALID', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** Any thrown value as a FlotillaError; unknown errors become FLT_INTERNAL and keep their cause. */
+export function asFlotillaError(err: unknown): FlotillaError {
+  if (err instanceof FlotillaError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError('FLT_INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,1 @@
+export * as oipRest from './oip-rest/index.js';

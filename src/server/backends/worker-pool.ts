@@ -1,0 +1,205 @@
+import { Worker } from 'node:worker_threads';
+import {
+  type Clock,
+  FlotillaError,
+  InternalError,
+  type Logger,
+  type Tensor,
+  type TensorSpec,
+} from '../../core/index.js';
+import type { ExecuteResult, InferCall, LoadedModel } from './backend.js';
+import { type FromWorker, type ToWorker, transferList, type WireError } from './worker-protocol.js';
+
+export interface WorkerPoolOptions {
+  /** The worker script (a runner that loads one model instance). */
+  readonly script: URL;
+  /** Handed to every worker as `workerData`. */
+  readonly workerData: unknown;
+  /** How many workers (model instances) run in parallel. */
+  readonly instances: number;
+  /** Names the model in logs and errors, e.g. `mnist:2`. */
+  readonly label: string;
+}
+
+export interface WorkerPoolDeps {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Serves calls a worker makes to other models (js pipelines). */
+  readonly infer?: InferCall;
+}
+
+interface Job {
+  readonly id: number;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly string[];
+  readonly enqueuedAt: number;
+  dispatchedAt: number;
+  readonly resolve: (r: ExecuteResult) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+  ready: boolean;
+}
+
+function fromWire(e: WireError, label: string): FlotillaError {
+  return new InternalError('FLT_INFERENCE_FAILED', `${label}: ${e.message}`);
+}
+
+/**
+ * Model instances as worker threads: onnxruntime's `run` blocks its thread for the whole
+ * inference, so each instance gets a thread of its own and the main thread only moves bytes.
+ * Jobs wait in one FIFO queue and go to the first idle instance; a worker that dies is replaced
+ * and its job fails rather than hangs.
+ */
+export class WorkerPool implements LoadedModel {
+  inputs: readonly TensorSpec[] = [];
+  outputs: readonly TensorSpec[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    private readonly options: WorkerPoolOptions,
+    private readonly deps: WorkerPoolDeps,
+  ) {}
+
+  /** Starts every instance; resolves once all have loaded the model, rejects on the first failure. */
+  async start(): Promise<void> {
+    try {
+      await Promise.all(Array.from({ length: this.options.instances }, () => this.spawn()));
+    } catch (err) {
+      await this.unload();
+      throw err;
+    }
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const worker = new Worker(this.options.script, { workerData: this.options.workerData });
+      const slot: Slot = { worker, job: undefined, ready: false };
+      this.slots.push(slot);
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') {
+          this.inputs = msg.inputs;
+          this.outputs = msg.outputs;
+          slot.ready = true;
+          resolve();
+          this.pump();
+        } else if (msg.type === 'load-failed') {
+          reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: ${msg.error.message}`));
+        } else {
+          this.onMessage(slot, msg);
+        }
+      });
+      worker.on('error', (err) => {
+        this.deps.logger.error('model instance crashed', { model: this.options.label, error: err.message });
+        if (!slot.ready) reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: ${err.message}`));
+        this.failJob(slot, new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: instance crashed: ${err.message}`));
+      });
+      worker.on('exit', (code) => {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0) this.slots.splice(index, 1);
+        this.failJob(slot, new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: instance exited (code ${code})`));
+        if (!slot.ready) {
+          reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: instance exited (code ${code})`));
+        } else if (!this.closing) {
+          this.deps.logger.warn('replacing model instance', { model: this.options.label, exitCode: code });
+          this.spawn().catch((err: Error) =>
+            this.deps.logger.error('could not replace model instance', { model: this.options.label, error: err.message }),
+          );
+        }
+      });
+    });
+  }
+
+  private failJob(slot: Slot, err: Error): void {
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(err);
+  }
+
+  private onMessage(slot: Slot, msg: FromWorker): void {
+    switch (msg.type) {
+      case 'result': {
+        const job = slot.job;
+        slot.job = undefined;
+        if (job?.id === msg.id) {
+          job.resolve({
+            outputs: msg.outputs,
+            timing: { queueMs: job.dispatchedAt - job.enqueuedAt, computeMs: msg.computeMs },
+          });
+        }
+        this.pump();
+        return;
+      }
+      case 'error': {
+        const job = slot.job;
+        slot.job = undefined;
+        if (job?.id === msg.id) job.reject(fromWire(msg.error, this.options.label));
+        this.pump();
+        return;
+      }
+      case 'call':
+        this.serveCall(slot.worker, msg);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private serveCall(worker: Worker, msg: Extract<FromWorker, { type: 'call' }>): void {
+    const infer = this.deps.infer;
+    const reply = (m: ToWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+    if (!infer) {
+      reply({ type: 'call-error', callId: msg.callId, error: { message: 'calls to other models are not available' } });
+      return;
+    }
+    infer(msg.model, msg.version, msg.inputs, msg.outputs).then(
+      (outputs) => {
+        const { tensors, transfer } = transferList(outputs);
+        reply({ type: 'call-result', callId: msg.callId, outputs: tensors }, transfer);
+      },
+      (err: unknown) => {
+        const e = err instanceof FlotillaError ? { message: err.message, code: err.code } : { message: String(err) };
+        reply({ type: 'call-error', callId: msg.callId, error: e });
+      },
+    );
+  }
+
+  execute(inputs: readonly Tensor[], outputs: readonly string[]): Promise<ExecuteResult> {
+    return new Promise<ExecuteResult>((resolve, reject) => {
+      const now = this.deps.clock.now();
+      this.queue.push({ id: this.nextId++, inputs, outputs, enqueuedAt: now, dispatchedAt: now, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Number of executions waiting for an instance. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (!slot.ready || slot.job !== undefined) continue;
+      const job = this.queue.shift()!;
+      job.dispatchedAt = this.deps.clock.now();
+      slot.job = job;
+      const { tensors, transfer } = transferList(job.inputs);
+      const msg: ToWorker = { type: 'execute', id: job.id, inputs: tensors, outputs: job.outputs };
+      slot.worker.postMessage(msg, transfer);
+    }
+  }
+
+  async unload(): Promise<void> {
+    this.closing = true;
+    const pending = this.queue.splice(0);
+    for (const job of pending) job.reject(new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: unloaded`));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

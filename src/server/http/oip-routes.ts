@@ -1,0 +1,114 @@
+import { InvalidRequestError, UnavailableError } from '../../core/index.js';
+import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../protocol/oip-rest/index.js';
+import type { InferenceService } from '../inference-service.js';
+import type { ModelMetrics } from '../metrics/model-metrics.js';
+import type { ModelManager } from '../repository/model-manager.js';
+import { checkAdmin } from './admin-auth.js';
+import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
+import type { Router } from './router.js';
+
+export interface OipRouteDeps {
+  readonly manager: ModelManager;
+  readonly service: InferenceService;
+  readonly metrics: ModelMetrics;
+  readonly adminToken: string | undefined;
+  /** Server name and version for `GET /v2`. */
+  readonly serverVersion: string;
+  /** False once the server is draining. */
+  readonly accepting: () => boolean;
+}
+
+/** Extensions `GET /v2` advertises (Triton's names, so its clients recognise them). */
+export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'metrics'];
+
+const HEADER_LENGTH = 'inference-header-content-length';
+
+function headerLength(req: HttpRequest): number | undefined {
+  const raw = req.headers[HEADER_LENGTH];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidRequestError('FLT_INVALID_FIELD', `Inference-Header-Content-Length: ${JSON.stringify(raw)} is not a byte count`);
+  }
+  return n;
+}
+
+/** Readiness as a status code: 200 when ready, 503 when not (any non-200 means not ready). */
+function readiness(ready: boolean): HttpReply {
+  return { status: ready ? 200 : 503 };
+}
+
+/** Registers the Open Inference Protocol v2 REST endpoints and the model repository extension. */
+export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void {
+  const { manager, service } = deps;
+
+  const infer: Handler = async (req) => {
+    if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+    const body = await req.body();
+    const request = decodeInferRequest(body, headerLength(req), {
+      model: req.params['model']!,
+      ...(req.params['version'] !== undefined ? { version: req.params['version'] } : {}),
+    });
+    const response = await service.infer(request);
+    const encoded = encodeInferResponse(response, request);
+    if (encoded.headerLength === undefined) {
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: encoded.body };
+    }
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: encoded.headerLength },
+      body: encoded.body,
+    };
+  };
+
+  const metadata: Handler = (req) => {
+    const m = manager.metadata(req.params['model']!, req.params['version']);
+    return json(200, {
+      name: m.name,
+      versions: m.versions,
+      platform: m.platform,
+      inputs: m.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+      outputs: m.outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+    });
+  };
+
+  const modelReady: Handler = (req) => readiness(manager.isModelReady(req.params['model']!, req.params['version']));
+
+  const repositoryIndex: Handler = async (req) => {
+    checkAdmin(req.headers, deps.adminToken);
+    const body = await req.body();
+    const raw = body.byteLength > 0 ? parseJsonBody(body) : {};
+    const ready = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['ready'] === true;
+    return json(200, await manager.index(ready));
+  };
+
+  const load: Handler = async (req) => {
+    checkAdmin(req.headers, deps.adminToken);
+    await manager.loadModel(req.params['model']!);
+    return { status: 200 };
+  };
+
+  const unload: Handler = async (req) => {
+    checkAdmin(req.headers, deps.adminToken);
+    await manager.unloadModel(req.params['model']!);
+    return { status: 200 };
+  };
+
+  router
+    .add('GET', '/v2/health/live', () => ({ status: 200 }))
+    .add('GET', '/v2/health/ready', () => readiness(deps.accepting() && manager.isReady()))
+    .add('GET', '/v2', () => json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }))
+    .add('GET', '/v2/models/:model', metadata)
+    .add('GET', '/v2/models/:model/versions/:version', metadata)
+    .add('GET', '/v2/models/:model/ready', modelReady)
+    .add('GET', '/v2/models/:model/versions/:version/ready', modelReady)
+    .add('POST', '/v2/models/:model/infer', infer)
+    .add('POST', '/v2/models/:model/versions/:version/infer', infer)
+    .add('POST', '/v2/repository/index', repositoryIndex)
+    .add('POST', '/v2/repository/models/:model/load', load)
+    .add('POST', '/v2/repository/models/:model/unload', unload)
+    .add('GET', '/metrics', async () => {
+      const m = await deps.metrics.text();
+      return { status: 200, headers: { 'content-type': m.contentType }, body: m.body };
+    });
+}

@@ -1,0 +1,428 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Clock,
+  InternalError,
+  type Logger,
+  NotFoundError,
+  type TensorSpec,
+  UnavailableError,
+} from '../../core/index.js';
+import type { ModelConfig } from '../../spec/index.js';
+import type { Backend, InferCall, LoadedModel } from '../backends/index.js';
+import type { ModelMetrics, VersionMetrics } from '../metrics/model-metrics.js';
+import { checkModelName, parseVersion } from './model-name.js';
+import { type ScannedModel, scanModel, scanRepository } from './scan.js';
+import { type CurrentVersion, planVersions, type SlotState } from './version-policy.js';
+
+/** One version the server holds, in any state. */
+interface VersionSlot {
+  readonly version: number;
+  state: SlotState;
+  readonly fingerprint: string;
+  readonly config: ModelConfig;
+  loaded: LoadedModel | undefined;
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+  reason: string | undefined;
+  inflight: number;
+  drained: (() => void) | undefined;
+  metrics: VersionMetrics | undefined;
+}
+
+interface ModelEntry {
+  readonly name: string;
+  scanned: ScannedModel;
+  readonly slots: Map<number, VersionSlot>;
+}
+
+/** A version checked out for one request; `release` must be called exactly once. */
+export interface Lease {
+  readonly model: string;
+  readonly version: number;
+  readonly config: ModelConfig;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly loaded: LoadedModel;
+  readonly metrics: VersionMetrics;
+  release(): void;
+}
+
+/** What `GET /v2/models/{m}[/versions/{v}]` shows. */
+export interface ModelMetadata {
+  readonly name: string;
+  readonly versions: readonly string[];
+  readonly platform: string;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
+
+/** One row of the repository index (Triton's repository extension). */
+export interface IndexEntry {
+  readonly name: string;
+  readonly version?: string;
+  readonly state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
+  readonly reason: string;
+}
+
+/** Per-version status in TF Serving's terms, for its status endpoint. */
+export interface VersionStatus {
+  readonly version: number;
+  readonly state: SlotState;
+  readonly reason: string | undefined;
+}
+
+export interface ModelManagerOptions {
+  readonly root: string;
+  /** Only these models are loaded at start and by polling (`--models`); all when undefined. */
+  readonly models?: readonly string[];
+}
+
+export interface ModelManagerDeps {
+  readonly backends: Readonly<Record<ModelConfig['backend'], Backend>>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: ModelMetrics;
+  /** How pipelines call other models; the inference service provides it. */
+  readonly infer: InferCall;
+}
+
+const PLATFORM: Readonly<Record<ModelConfig['backend'], string>> = { onnx: 'onnxruntime_onnx', js: 'js' };
+
+/**
+ * Keeps the loaded versions in line with the repository on disk: scans, asks the pure version
+ * policy what to load and unload, loads new versions before old ones go, drains versions before
+ * unloading them, and hands out leases on ready versions to requests.
+ */
+export class ModelManager {
+  private readonly models = new Map<string, ModelEntry>();
+  /** Models to serve; undefined = every model in the repository. Changed by load/unload calls. */
+  private readonly allowed: Set<string> | undefined;
+  private readonly unloadedByApi = new Set<string>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private started = false;
+  private closing = false;
+  private readonly unloads = new Set<Promise<void>>();
+
+  constructor(
+    private readonly options: ModelManagerOptions,
+    private readonly deps: ModelManagerDeps,
+  ) {
+    this.allowed = options.models ? new Set(options.models) : undefined;
+  }
+
+  /** Loads what the repository asks for; resolves once every load has settled. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    this.started = true;
+  }
+
+  /** Rescans the repository and applies the version policy (serialized: one pass at a time). */
+  reconcile(): Promise<void> {
+    const run = this.reconciling.then(() => this.reconcileOnce());
+    this.reconciling = run.catch((err: unknown) => {
+      this.deps.logger.error('repository scan failed', { error: err instanceof Error ? err.message : String(err) });
+    });
+    return run;
+  }
+
+  private wanted(name: string): boolean {
+    return !this.unloadedByApi.has(name) && (this.allowed === undefined || this.allowed.has(name));
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (this.closing) return;
+    const scanned = await scanRepository(this.options.root, this.allowed);
+    for (const [name, entry] of this.models) {
+      if (!scanned.has(name) || !this.wanted(name)) this.unloadAll(entry);
+    }
+    await Promise.all([...scanned.values()].filter((m) => this.wanted(m.name)).map((m) => this.reconcileModel(m)));
+  }
+
+  private async reconcileModel(scanned: ScannedModel): Promise<void> {
+    let entry = this.models.get(scanned.name);
+    if (!entry) {
+      entry = { name: scanned.name, scanned, slots: new Map() };
+      this.models.set(scanned.name, entry);
+    }
+    entry.scanned = scanned;
+    const config = scanned.config;
+    if (!config) {
+      if (entry.slots.size === 0 || scanned.configError !== undefined) {
+        this.deps.logger.error('invalid model config', { model: scanned.name, error: scanned.configError });
+      }
+      return;
+    }
+    // Load first, then plan again: unloads wait for the new versions to settle.
+    for (let pass = 0; pass < 3; pass++) {
+      const current: CurrentVersion[] = [...entry.slots.values()];
+      const plan = planVersions(config.versionPolicy, scanned.versions, current);
+      for (const v of plan.unload) this.unloadSlot(entry, v);
+      if (plan.load.length === 0) return;
+      const fingerprints = new Map(scanned.versions.map((v) => [v.version, v.fingerprint]));
+      await Promise.all(plan.load.map((v) => this.loadSlot(entry, v, config, fingerprints.get(v) ?? '')));
+    }
+  }
+
+  private async loadSlot(entry: ModelEntry, version: number, config: ModelConfig, fingerprint: string): Promise<void> {
+    const slot: VersionSlot = {
+      version,
+      state: 'loading',
+      fingerprint,
+      config,
+      loaded: undefined,
+      inputs: [],
+      outputs: [],
+      reason: undefined,
+      inflight: 0,
+      drained: undefined,
+      metrics: undefined,
+    };
+    entry.slots.set(version, slot);
+    const started = this.deps.clock.now();
+    const label = { model: entry.name, version: String(version) };
+    try {
+      const labels = config.labels ? await this.readLabels(entry, config.labels) : undefined;
+      const backend = this.deps.backends[config.backend];
+      const loaded = await backend.load(
+        {
+          name: entry.name,
+          version,
+          modelDir: entry.scanned.dir,
+          versionDir: join(entry.scanned.dir, String(version)),
+          config,
+          ...(labels ? { labels } : {}),
+        },
+        { logger: this.deps.logger, infer: this.deps.infer },
+      );
+      slot.loaded = loaded;
+      slot.inputs = mergeSpecs(config.inputs, loaded.inputs, 'inputs', entry.name);
+      slot.outputs = mergeSpecs(config.outputs, loaded.outputs, 'outputs', entry.name);
+      if (this.closing) throw new Error('the server is shutting down');
+      if (entry.slots.get(version) !== slot || !this.wanted(entry.name)) throw new Error('the model was unloaded while loading');
+      slot.metrics = this.deps.metrics.forVersion(entry.name, String(version));
+      slot.state = 'ready';
+      const loadMs = this.deps.clock.now() - started;
+      this.deps.metrics.versionReady(entry.name, String(version), true, loadMs / 1000);
+      this.deps.logger.info('loaded model version', {
+        ...label,
+        backend: config.backend,
+        instances: config.instances,
+        threads: config.threads,
+        loadMs: Math.round(loadMs),
+      });
+    } catch (err) {
+      await slot.loaded?.unload().catch(() => undefined);
+      slot.loaded = undefined;
+      slot.state = 'failed';
+      slot.reason = err instanceof Error ? err.message : String(err);
+      this.deps.logger.error('failed to load model version', { ...label, error: slot.reason });
+    }
+  }
+
+  private async readLabels(entry: ModelEntry, file: string): Promise<string[]> {
+    const text = await readFile(join(entry.scanned.dir, file), 'utf8');
+    return text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  }
+
+  private unloadAll(entry: ModelEntry): void {
+    for (const v of [...entry.slots.keys()]) this.unloadSlot(entry, v);
+  }
+
+  /** Stops routing to a version, waits for its in-flight requests, then frees it. */
+  private unloadSlot(entry: ModelEntry, version: number): void {
+    const slot = entry.slots.get(version);
+    if (!slot || slot.state === 'unloading') return;
+    if (slot.state !== 'ready') {
+      if (slot.state === 'failed') entry.slots.delete(version);
+      return;
+    }
+    slot.state = 'unloading';
+    this.deps.metrics.versionReady(entry.name, String(version), false);
+    const done = (async () => {
+      if (slot.inflight > 0) await new Promise<void>((resolve) => (slot.drained = resolve));
+      await slot.loaded?.unload();
+      if (entry.slots.get(version) === slot) entry.slots.delete(version);
+      if (entry.slots.size === 0 && !this.wanted(entry.name)) this.models.delete(entry.name);
+      this.deps.logger.info('unloaded model version', { model: entry.name, version });
+    })().catch((err: unknown) => {
+      this.deps.logger.error('unload failed', { model: entry.name, version, error: String(err) });
+    });
+    this.unloads.add(done);
+    void done.finally(() => this.unloads.delete(done));
+  }
+
+  /** Checks out a ready version for one request: the named one, else the newest ready. */
+  acquire(model: string, version?: string): Lease {
+    checkModelName(model);
+    const v = version === undefined ? undefined : parseVersion(version);
+    if (this.closing) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+    const slot = this.pick(model, v);
+    slot.inflight++;
+    let released = false;
+    return {
+      model,
+      version: slot.version,
+      config: slot.config,
+      inputs: slot.inputs,
+      outputs: slot.outputs,
+      loaded: slot.loaded!,
+      metrics: slot.metrics!,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.inflight--;
+        if (slot.inflight === 0) slot.drained?.();
+      },
+    };
+  }
+
+  private entry(model: string): ModelEntry {
+    const entry = this.models.get(model);
+    if (!entry || !this.wanted(model)) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not found`);
+    return entry;
+  }
+
+  private pick(model: string, version: number | undefined): VersionSlot {
+    const entry = this.entry(model);
+    if (version !== undefined) {
+      const slot = entry.slots.get(version);
+      if (!slot) {
+        const have = [...entry.slots.keys()].sort((a, b) => a - b).join(', ') || 'none';
+        throw new NotFoundError('FLT_VERSION_NOT_FOUND', `model "${model}" has no version ${version} (versions: ${have})`);
+      }
+      if (slot.state !== 'ready') {
+        const why = slot.reason ? `: ${slot.reason}` : '';
+        throw new UnavailableError('FLT_MODEL_NOT_READY', `model "${model}" version ${version} is ${slot.state}${why}`);
+      }
+      return slot;
+    }
+    let best: VersionSlot | undefined;
+    for (const slot of entry.slots.values()) {
+      if (slot.state === 'ready' && (!best || slot.version > best.version)) best = slot;
+    }
+    if (!best) {
+      const why = entry.scanned.configError ?? [...entry.slots.values()].find((s) => s.reason)?.reason;
+      throw new UnavailableError('FLT_MODEL_NOT_READY', `model "${model}" has no ready version${why ? `: ${why}` : ''}`);
+    }
+    return best;
+  }
+
+  /** Metadata of a version (or the newest ready one). */
+  metadata(model: string, version?: string): ModelMetadata {
+    checkModelName(model);
+    const slot = this.pick(model, version === undefined ? undefined : parseVersion(version));
+    const entry = this.entry(model);
+    const versions = [...entry.slots.values()]
+      .filter((s) => s.state === 'ready')
+      .map((s) => s.version)
+      .sort((a, b) => a - b)
+      .map(String);
+    return { name: model, versions, platform: PLATFORM[slot.config.backend], inputs: slot.inputs, outputs: slot.outputs };
+  }
+
+  /** Whether a model (or one version) can answer now; throws 404 for unknown ones. */
+  isModelReady(model: string, version?: string): boolean {
+    checkModelName(model);
+    const entry = this.entry(model);
+    if (version === undefined) return [...entry.slots.values()].some((s) => s.state === 'ready');
+    const v = parseVersion(version);
+    const slot = entry.slots.get(v);
+    if (!slot) throw new NotFoundError('FLT_VERSION_NOT_FOUND', `model "${model}" has no version ${v}`);
+    return slot.state === 'ready';
+  }
+
+  /** Every version's state, TF Serving style; throws 404 for an unknown model. */
+  versionStatus(model: string): VersionStatus[] {
+    checkModelName(model);
+    return [...this.entry(model).slots.values()]
+      .map((s) => ({ version: s.version, state: s.state, reason: s.reason }))
+      .sort((a, b) => b.version - a.version);
+  }
+
+  /** Server readiness: started, not draining, and every served model has a ready version. */
+  isReady(): boolean {
+    if (!this.started || this.closing) return false;
+    for (const [name, entry] of this.models) {
+      if (!this.wanted(name)) continue;
+      if (![...entry.slots.values()].some((s) => s.state === 'ready')) return false;
+    }
+    return true;
+  }
+
+  /** The repository index: every model on disk, with the state of each version held. */
+  async index(readyOnly: boolean): Promise<IndexEntry[]> {
+    const onDisk = await scanRepository(this.options.root);
+    const names = new Set([...onDisk.keys(), ...this.models.keys()]);
+    const rows: IndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const entry = this.models.get(name);
+      const slots = entry ? [...entry.slots.values()].sort((a, b) => a.version - b.version) : [];
+      if (slots.length === 0) {
+        const reason = onDisk.get(name)?.configError ?? (this.wanted(name) ? 'no version loaded' : 'unloaded');
+        if (!readyOnly) rows.push({ name, state: 'UNAVAILABLE', reason });
+        continue;
+      }
+      for (const s of slots) {
+        const state = s.state === 'ready' ? 'READY' : s.state === 'loading' ? 'LOADING' : s.state === 'unloading' ? 'UNLOADING' : 'UNAVAILABLE';
+        if (readyOnly && state !== 'READY') continue;
+        rows.push({ name, version: String(s.version), state, reason: s.reason ?? '' });
+      }
+    }
+    return rows;
+  }
+
+  /** Loads (or reloads) a model by name, even one outside `--models`; resolves when it settled. */
+  async loadModel(model: string): Promise<void> {
+    checkModelName(model);
+    const scanned = await scanModel(this.options.root, model);
+    if (!scanned) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not in the repository`);
+    this.unloadedByApi.delete(model);
+    this.allowed?.add(model);
+    await this.reconcile();
+    const entry = this.models.get(model);
+    if (scanned.configError) throw new InternalError('FLT_MODEL_LOAD_FAILED', scanned.configError);
+    const slots = entry ? [...entry.slots.values()] : [];
+    if (!slots.some((s) => s.state === 'ready')) {
+      const reason = slots.find((s) => s.reason)?.reason ?? 'no version could be loaded';
+      throw new InternalError('FLT_MODEL_LOAD_FAILED', `model "${model}" failed to load: ${reason}`);
+    }
+  }
+
+  /** Unloads every version of a model after draining; polling will not load it again. */
+  async unloadModel(model: string): Promise<void> {
+    checkModelName(model);
+    const entry = this.models.get(model);
+    if (!entry || !this.wanted(model)) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not loaded`);
+    this.unloadedByApi.add(model);
+    this.unloadAll(entry);
+    await Promise.all([...this.unloads]);
+  }
+
+  /** Refuses new requests, waits for in-flight ones, and unloads everything. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.reconciling;
+    for (const entry of this.models.values()) this.unloadAll(entry);
+    await Promise.all([...this.unloads]);
+  }
+}
+
+/** The metadata to serve: the config's declaration when given (checked against the model), else the model's. */
+function mergeSpecs(
+  declared: readonly TensorSpec[] | undefined,
+  actual: readonly TensorSpec[],
+  kind: 'inputs' | 'outputs',
+  model: string,
+): readonly TensorSpec[] {
+  if (!declared) return actual;
+  if (actual.length === 0) return declared;
+  for (const d of declared) {
+    const a = actual.find((x) => x.name === d.name);
+    if (!a) throw new Error(`config ${kind}: "${d.name}" is not one of ${model}'s ${kind} (${actual.map((x) => x.name).join(', ')})`);
+    if (a.datatype !== d.datatype) {
+      throw new Error(`config ${kind}: "${d.name}" is declared ${d.datatype} but the model has ${a.datatype}`);
+    }
+  }
+  return declared;
+}

@@ -1,0 +1,2 @@
+export * from './format-issues.js';
+export * from './model-config.js';

@@ -1,0 +1,104 @@
+import { availableParallelism } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type Datatype, parseDatatype, type TensorSpec } from '../core/index.js';
+import { formatIssues } from './format-issues.js';
+
+const datatype = z.string().transform((name, ctx): Datatype => {
+  const d = parseDatatype(name);
+  if (d === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'unknown datatype; allowed: BOOL, UINT8…UINT64, INT8…INT64, FP16, FP32, FP64, BYTES' });
+    return z.NEVER;
+  }
+  return d;
+});
+
+const tensorSpec = z.strictObject({
+  name: z.string().min(1),
+  datatype,
+  shape: z.array(z.int().min(-1)),
+});
+
+const versionPolicy = z.union([
+  z.literal('all').transform(() => ({ kind: 'all' as const })),
+  z.strictObject({ all: z.strictObject({}) }).transform(() => ({ kind: 'all' as const })),
+  z.strictObject({ latest: z.int().min(1) }).transform((p) => ({ kind: 'latest' as const, count: p.latest })),
+  z
+    .strictObject({ specific: z.array(z.int().min(1)).min(1) })
+    .transform((p) => ({ kind: 'specific' as const, versions: p.specific })),
+]);
+
+/** Which versions on disk a model serves (TF Serving's `model_version_policy`). */
+export type VersionPolicy = z.output<typeof versionPolicy>;
+
+/** The defaults of a model config, in one place. */
+export const MODEL_CONFIG_DEFAULTS = Object.freeze({
+  backend: 'onnx' as const,
+  max_batch_size: 0,
+  threads: 1,
+  version_policy: { kind: 'latest', count: 1 } as VersionPolicy,
+  /** One instance per core: measured, two single-threaded workers beat one two-threaded session. */
+  instances: (): number => availableParallelism(),
+});
+
+const modelConfigSchema = z.strictObject({
+  backend: z.enum(['onnx', 'js']).default(MODEL_CONFIG_DEFAULTS.backend),
+  /** File in each version folder; default model.onnx (onnx) or model.js (js). */
+  model_file: z.string().min(1).optional(),
+  inputs: z.array(tensorSpec).min(1).optional(),
+  outputs: z.array(tensorSpec).min(1).optional(),
+  max_batch_size: z.int().min(0).default(MODEL_CONFIG_DEFAULTS.max_batch_size),
+  instances: z.int().min(1).max(64).optional(),
+  threads: z.int().min(1).max(64).default(MODEL_CONFIG_DEFAULTS.threads),
+  version_policy: versionPolicy.default(MODEL_CONFIG_DEFAULTS.version_policy),
+  labels: z.string().min(1).optional(),
+  /** Free-form settings handed to a js backend's module. */
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+/** A model's config.yaml after validation, with defaults applied. */
+export interface ModelConfig {
+  readonly backend: 'onnx' | 'js';
+  readonly modelFile: string;
+  readonly inputs?: readonly TensorSpec[];
+  readonly outputs?: readonly TensorSpec[];
+  readonly maxBatchSize: number;
+  readonly instances: number;
+  readonly threads: number;
+  readonly versionPolicy: VersionPolicy;
+  readonly labels?: string;
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Validates a parsed config object; `file` names it in errors. */
+export function parseModelConfig(raw: unknown, file: string): ModelConfig {
+  const result = modelConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error, raw));
+  const c = result.data;
+  if (c.backend === 'js' && (c.inputs === undefined || c.outputs === undefined)) {
+    throw new ConfigError(file, `${c.inputs === undefined ? 'inputs' : 'outputs'}: required when backend is js`);
+  }
+  return {
+    backend: c.backend,
+    modelFile: c.model_file ?? (c.backend === 'onnx' ? 'model.onnx' : 'model.js'),
+    ...(c.inputs ? { inputs: c.inputs } : {}),
+    ...(c.outputs ? { outputs: c.outputs } : {}),
+    maxBatchSize: c.max_batch_size,
+    instances: c.instances ?? MODEL_CONFIG_DEFAULTS.instances(),
+    threads: c.threads,
+    versionPolicy: c.version_policy,
+    ...(c.labels ? { labels: c.labels } : {}),
+    parameters: c.parameters,
+  };
+}
+
+/** Parses the YAML text of a config.yaml; `file` names it in errors. */
+export function parseModelConfigYaml(text: string, file: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, `not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  return parseModelConfig(raw, file);
+}
