@@ -44,6 +44,8 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
 
   const infer: Handler = async (req) => {
     if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+    // Name the missing model before complaining about the body sent to it.
+    manager.assertServable(req.params['model']!, req.params['version']);
     const body = await req.body();
     const request = decodeInferRequest(body, headerLength(req), {
       model: req.params['model']!,

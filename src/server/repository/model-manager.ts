@@ -277,6 +277,12 @@ export class ModelManager {
     };
   }
 
+  /** Throws what `acquire` would (bad name, unknown model or version, not ready) without leasing. */
+  assertServable(model: string, version?: string): void {
+    checkModelName(model);
+    this.pick(model, version === undefined ? undefined : parseVersion(version));
+  }
+
   private entry(model: string): ModelEntry {
     const entry = this.models.get(model);
     if (!entry || !this.wanted(model)) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not found`);

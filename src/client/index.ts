@@ -1,0 +1,1 @@
+export * from './oip-http-client.js';

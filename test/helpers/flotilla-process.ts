@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { CLI } from './paths.js';
+
+/** A running `flotilla` CLI process. */
+export interface FlotillaProcess {
+  readonly url: string;
+  readonly proc: ChildProcess;
+  /** Everything the process has written to stderr so far. */
+  logs(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `flotilla serve` (the real CLI) on a free port and resolves once it is ready
+ * (or once it listens, with `waitReady: false`).
+ */
+export async function startServe(args: readonly string[], options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<FlotillaProcess> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  let logs = '';
+  proc.stderr!.setEncoding('utf8');
+  proc.stdout!.setEncoding('utf8');
+  proc.stdout!.on('data', (d: string) => (logs += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flotilla did not listen within 30 s:\n${logs}`)), 30_000);
+    proc.stderr!.on('data', (d: string) => {
+      logs += d;
+      const m = /listening http=(\S+)/.exec(logs);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`flotilla exited with ${code} before listening:\n${logs}`));
+    });
+  });
+  const handle: FlotillaProcess = {
+    url,
+    proc,
+    logs: () => logs,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null) return proc.exitCode;
+      const exited = once(proc, 'exit');
+      proc.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+  if (options.waitReady ?? true) {
+    await waitFor(async () => (await fetch(`${url}/v2/health/ready`)).status === 200, 60_000, 'server ready');
+  }
+  return handle;
+}
+
+/** Polls a condition until it holds or the timeout passes. */
+export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await cond()) return;
+    } catch {
+      // Not up yet: keep polling until the deadline.
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
