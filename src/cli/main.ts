@@ -6,24 +6,52 @@ import { VERSION } from './version.js';
 
 const program = new Command()
   .name('flotilla')
-  .description('Elastic ML model serving: model server, gateway, autoscaling, load testing, Kubernetes manifests.')
+  .description(
+    'Elastic ML model serving: model server, gateway, autoscaling, load testing, Kubernetes manifests.',
+  )
   .version(VERSION);
 
 program
   .command('serve')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP).')
-  .requiredOption('--model-repository <dir>', 'repository folder: <dir>/<model>/config.yaml and numbered version folders')
-  .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
-  .option('--host <address>', 'address to bind; the data plane stays on loopback unless told otherwise', '127.0.0.1')
-  .option('--models <names>', 'comma-separated models to load (default: every model in the repository)', parseList)
-  .option('--poll-interval <seconds>', 'rescan the repository every N seconds for new or removed versions (0 = off)', parseSeconds, 1)
-  .addOption(
-    new Option('--admin-token <token>', 'bearer token for the repository endpoints (load, unload, index); without one they answer 403').env(
-      'FLOTILLA_ADMIN_TOKEN',
-    ),
+  .requiredOption(
+    '--model-repository <dir>',
+    'repository folder: <dir>/<model>/config.yaml and numbered version folders',
   )
-  .option('--max-body <bytes>', 'largest request body accepted, e.g. 67108864 or 64MiB (larger: 413)', parseBytes, 64 * 1024 ** 2)
-  .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
+  .option(
+    '--host <address>',
+    'address to bind; the data plane stays on loopback unless told otherwise',
+    '127.0.0.1',
+  )
+  .option(
+    '--models <names>',
+    'comma-separated models to load (default: every model in the repository)',
+    parseList,
+  )
+  .option(
+    '--poll-interval <seconds>',
+    'rescan the repository every N seconds for new or removed versions (0 = off)',
+    parseSeconds,
+    1,
+  )
+  .addOption(
+    new Option(
+      '--admin-token <token>',
+      'bearer token for the repository endpoints (load, unload, index); without one they answer 403',
+    ).env('FLOTILLA_ADMIN_TOKEN'),
+  )
+  .option(
+    '--max-body <bytes>',
+    'largest request body accepted, e.g. 67108864 or 64MiB (larger: 413)',
+    parseBytes,
+    64 * 1024 ** 2,
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log verbosity')
+      .choices(['debug', 'info', 'warn', 'error', 'silent'])
+      .default('info'),
+  )
   .action(async (opts: Record<string, unknown>) => {
     await serve({
       modelRepository: opts['modelRepository'] as string,
@@ -38,7 +66,12 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof FlotillaError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const message =
+    err instanceof FlotillaError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
   process.stderr.write(`flotilla: ${message}\n`);
   process.exit(1);
 });

@@ -18,13 +18,15 @@ const UNITS: Readonly<Record<string, number>> = {
 export function parseBytes(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
   const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (!m || unit === undefined) throw new InvalidArgumentError(`expected bytes such as 67108864 or 64MiB, got "${text}"`);
+  if (!m || unit === undefined)
+    throw new InvalidArgumentError(`expected bytes such as 67108864 or 64MiB, got "${text}"`);
   return Math.floor(Number(m[1]) * unit);
 }
 
 export function parsePort(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got "${text}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0-65535, got "${text}"`);
   return n;
 }
 

@@ -1,6 +1,8 @@
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
 import {
+  addOipRoutes,
   type Handler,
   HttpServer,
   InferenceService,
@@ -10,9 +12,7 @@ import {
   OnnxBackend,
   RepositoryPoller,
   Router,
-  addOipRoutes,
 } from '../server/index.js';
-import { existsSync, statSync } from 'node:fs';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
@@ -58,7 +58,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     serverVersion: VERSION,
     accepting: () => accepting,
   });
-  const http = new HttpServer({ host: options.host, port: options.httpPort, maxBodyBytes: options.maxBody }, router, logger);
+  const http = new HttpServer(
+    { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBody },
+    router,
+    logger,
+  );
   // Listen first so liveness answers while models load; readiness waits for them.
   const address = await http.listen();
   logger.info('listening', { http: `http://${options.host}:${address.port}`, repository: root });
@@ -86,5 +90,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   await manager.start();
   poller.start();
-  logger.info('ready', { models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(',') });
+  logger.info('ready', {
+    models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),
+  });
 }

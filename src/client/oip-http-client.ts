@@ -1,6 +1,10 @@
 import { Agent, request } from 'undici';
 import type { InferRequest, InferResponse } from '../core/index.js';
-import { decodeInferResponse, type EncodeRequestOptions, encodeInferRequest } from '../protocol/oip-rest/index.js';
+import {
+  decodeInferResponse,
+  type EncodeRequestOptions,
+  encodeInferRequest,
+} from '../protocol/oip-rest/index.js';
 
 /** A failed call: the server's status and its `{"error"}` message. */
 export class OipHttpError extends Error {
@@ -42,7 +46,12 @@ export class OipHttpClient {
       'content-type': headerLength === undefined ? 'application/json' : 'application/octet-stream',
     };
     if (headerLength !== undefined) headers['inference-header-content-length'] = String(headerLength);
-    const res = await request(this.options.baseUrl + path, { method: 'POST', body, headers, dispatcher: this.agent });
+    const res = await request(this.options.baseUrl + path, {
+      method: 'POST',
+      body,
+      headers,
+      dispatcher: this.agent,
+    });
     const bytes = Buffer.from(await res.body.arrayBuffer());
     if (res.statusCode !== 200) throw errorFrom(res.statusCode, bytes);
     const h = res.headers['inference-header-content-length'];
@@ -77,4 +86,3 @@ function errorFrom(status: number, bytes: Buffer): OipHttpError {
     return new OipHttpError(status, `HTTP ${status}: ${bytes.toString('utf8').slice(0, 200)}`, undefined);
   }
 }
-

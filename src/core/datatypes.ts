@@ -82,9 +82,7 @@ export const ORT_TYPE: { readonly [D in Datatype]: string } = {
   BYTES: 'string',
 };
 
-const FROM_ORT: ReadonlyMap<string, Datatype> = new Map(
-  DATATYPES.map((d) => [ORT_TYPE[d], d] as const),
-);
+const FROM_ORT: ReadonlyMap<string, Datatype> = new Map(DATATYPES.map((d) => [ORT_TYPE[d], d] as const));
 
 /** The datatype for an onnxruntime type name, or undefined for types Flotilla cannot carry. */
 export function datatypeFromOrt(ortType: string): Datatype | undefined {

@@ -45,7 +45,11 @@ export const ERROR_CATALOGUE = {
     grpc: 'INVALID_ARGUMENT',
     summary: "An input's datatype differs from the model's.",
   },
-  FLT_SHAPE_MISMATCH: { http: 400, grpc: 'INVALID_ARGUMENT', summary: "The model cannot take the input's shape." },
+  FLT_SHAPE_MISMATCH: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: "The model cannot take the input's shape.",
+  },
   FLT_DATA_SIZE_MISMATCH: {
     http: 400,
     grpc: 'INVALID_ARGUMENT',
@@ -61,7 +65,11 @@ export const ERROR_CATALOGUE = {
     grpc: 'INVALID_ARGUMENT',
     summary: 'A model name that is not a plain folder name (it could leave the repository).',
   },
-  FLT_INVALID_VERSION: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'A version that is not a positive integer.' },
+  FLT_INVALID_VERSION: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'A version that is not a positive integer.',
+  },
   FLT_BODY_TOO_LARGE: {
     http: 413,
     grpc: 'RESOURCE_EXHAUSTED',
@@ -75,13 +83,21 @@ export const ERROR_CATALOGUE = {
   FLT_MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No model of that name is known.' },
   FLT_VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no such version.' },
   FLT_ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', summary: 'No endpoint at that path.' },
-  FLT_METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED', summary: 'The endpoint does not take that method.' },
+  FLT_METHOD_NOT_ALLOWED: {
+    http: 405,
+    grpc: 'UNIMPLEMENTED',
+    summary: 'The endpoint does not take that method.',
+  },
   FLT_MODEL_NOT_READY: {
     http: 503,
     grpc: 'UNAVAILABLE',
     summary: 'The model (version) exists but cannot answer yet: loading, unloading or failed.',
   },
-  FLT_SHUTTING_DOWN: { http: 503, grpc: 'UNAVAILABLE', summary: 'The server is draining and takes no new work.' },
+  FLT_SHUTTING_DOWN: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'The server is draining and takes no new work.',
+  },
   FLT_UNAUTHENTICATED: {
     http: 401,
     grpc: 'UNAUTHENTICATED',
@@ -93,7 +109,11 @@ export const ERROR_CATALOGUE = {
     summary: 'Admin endpoints are off because no admin token is set.',
   },
   FLT_MODEL_LOAD_FAILED: { http: 500, grpc: 'INTERNAL', summary: 'A model version failed to load.' },
-  FLT_INFERENCE_FAILED: { http: 500, grpc: 'INTERNAL', summary: 'The backend failed while running the model.' },
+  FLT_INFERENCE_FAILED: {
+    http: 500,
+    grpc: 'INTERNAL',
+    summary: 'The backend failed while running the model.',
+  },
   FLT_INTERNAL: { http: 500, grpc: 'INTERNAL', summary: 'A bug: an invariant did not hold.' },
   FLT_CONFIG_INVALID: {
     http: 400,

@@ -23,10 +23,24 @@ export class InferenceService {
     const lease = this.manager.acquire(req.model, req.version);
     lease.metrics.pending(1);
     try {
-      const checked = validateRequest(req, { name: req.model, inputs: lease.inputs, outputs: lease.outputs }, lease.config.maxBatchSize);
+      const checked = validateRequest(
+        req,
+        { name: req.model, inputs: lease.inputs, outputs: lease.outputs },
+        lease.config.maxBatchSize,
+      );
       const { outputs, timing } = await lease.loaded.execute(checked.inputs, checked.outputs);
-      lease.metrics.success((this.clock.now() - start) / 1000, timing.queueMs / 1000, timing.computeMs / 1000, checked.batchSize);
-      return { model: req.model, version: String(lease.version), ...(req.id !== undefined ? { id: req.id } : {}), outputs };
+      lease.metrics.success(
+        (this.clock.now() - start) / 1000,
+        timing.queueMs / 1000,
+        timing.computeMs / 1000,
+        checked.batchSize,
+      );
+      return {
+        model: req.model,
+        version: String(lease.version),
+        ...(req.id !== undefined ? { id: req.id } : {}),
+        outputs,
+      };
     } catch (err) {
       const e = asFlotillaError(err);
       lease.metrics.failure(e.code, (this.clock.now() - start) / 1000);

@@ -24,12 +24,17 @@ export interface ValidatedRequest {
  */
 export function validateRequest(
   req: InferRequest,
-  model: { readonly name: string; readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] },
+  model: {
+    readonly name: string;
+    readonly inputs: readonly TensorSpec[];
+    readonly outputs: readonly TensorSpec[];
+  },
   maxBatchSize: number,
 ): ValidatedRequest {
   const given = new Map<string, Tensor>();
   for (const t of req.inputs) {
-    if (given.has(t.name)) throw new InvalidRequestError('FLT_INVALID_FIELD', `inputs: "${t.name}" is given twice`);
+    if (given.has(t.name))
+      throw new InvalidRequestError('FLT_INVALID_FIELD', `inputs: "${t.name}" is given twice`);
     if (!model.inputs.some((s) => s.name === t.name)) {
       throw new InvalidRequestError(
         'FLT_UNKNOWN_INPUT',

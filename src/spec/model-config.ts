@@ -7,7 +7,10 @@ import { formatIssues } from './format-issues.js';
 const datatype = z.string().transform((name, ctx): Datatype => {
   const d = parseDatatype(name);
   if (d === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'unknown datatype; allowed: BOOL, UINT8…UINT64, INT8…INT64, FP16, FP32, FP64, BYTES' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'unknown datatype; allowed: BOOL, UINT8…UINT64, INT8…INT64, FP16, FP32, FP64, BYTES',
+    });
     return z.NEVER;
   }
   return d;
@@ -76,7 +79,10 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
   if (!result.success) throw new ConfigError(file, formatIssues(result.error, raw));
   const c = result.data;
   if (c.backend === 'js' && (c.inputs === undefined || c.outputs === undefined)) {
-    throw new ConfigError(file, `${c.inputs === undefined ? 'inputs' : 'outputs'}: required when backend is js`);
+    throw new ConfigError(
+      file,
+      `${c.inputs === undefined ? 'inputs' : 'outputs'}: required when backend is js`,
+    );
   }
   return {
     backend: c.backend,

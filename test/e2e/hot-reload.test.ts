@@ -45,7 +45,9 @@ describe('hot reload: versions appear and disappear under load', () => {
       while (running) {
         const res = await fetch(`${server.url}/v2/models/mnist/versions/1/infer`, {
           method: 'POST',
-          body: JSON.stringify({ inputs: [{ name: 'image', shape: [1, 784], datatype: 'FP32', data: Array.from(digit.pixels) }] }),
+          body: JSON.stringify({
+            inputs: [{ name: 'image', shape: [1, 784], datatype: 'FP32', data: Array.from(digit.pixels) }],
+          }),
         });
         await res.arrayBuffer();
         v1Statuses.add(res.status);
@@ -61,11 +63,15 @@ describe('hot reload: versions appear and disappear under load', () => {
     const changedAt = Date.now();
 
     await waitFor(
-      async () => JSON.stringify((await client.getJson<{ versions: string[] }>('/v2/models/mnist')).versions) === '["2","3"]',
+      async () =>
+        JSON.stringify((await client.getJson<{ versions: string[] }>('/v2/models/mnist')).versions) ===
+        '["2","3"]',
       2 * POLL_S * 1000,
       'metadata to list versions 2 and 3 within two poll intervals',
     );
-    t.diagnostic(`metadata reflected the change after ${Date.now() - changedAt} ms (poll interval ${POLL_S * 1000} ms)`);
+    t.diagnostic(
+      `metadata reflected the change after ${Date.now() - changedAt} ms (poll interval ${POLL_S * 1000} ms)`,
+    );
     await new Promise((r) => setTimeout(r, 500));
     running = false;
     await Promise.all(loops);

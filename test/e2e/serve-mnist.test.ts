@@ -11,7 +11,14 @@ describe('flotilla serve: MNIST over OIP v2 HTTP', () => {
   const digits = heldOutDigits();
 
   before(async () => {
-    server = await startServe(['--model-repository', EXAMPLE_MODELS, '--models', 'mnist', '--poll-interval', '0']);
+    server = await startServe([
+      '--model-repository',
+      EXAMPLE_MODELS,
+      '--models',
+      'mnist',
+      '--poll-interval',
+      '0',
+    ]);
     client = new OipHttpClient({ baseUrl: server.url, connections: 8 });
   });
   after(async () => {
@@ -38,13 +45,19 @@ describe('flotilla serve: MNIST over OIP v2 HTTP', () => {
       });
       accuracy[version] = predicted.filter((p, i) => p === digits[i]!.label).length / digits.length;
       t.diagnostic(`mnist version ${version} held-out accuracy: ${accuracy[version]!.toFixed(3)}`);
-      assert.ok(accuracy[version]! > 0.5, `version ${version} accuracy ${accuracy[version]} is no better than chance`);
+      assert.ok(
+        accuracy[version]! > 0.5,
+        `version ${version} accuracy ${accuracy[version]} is no better than chance`,
+      );
     });
   }
 
   it('version 2 reaches 0.93 and beats version 1', () => {
     assert.ok(accuracy['2']! >= 0.93, `version 2 accuracy ${accuracy['2']}`);
-    assert.ok(accuracy['2']! > accuracy['1']!, `version 2 (${accuracy['2']}) must beat version 1 (${accuracy['1']})`);
+    assert.ok(
+      accuracy['2']! > accuracy['1']!,
+      `version 2 (${accuracy['2']}) must beat version 1 (${accuracy['1']})`,
+    );
   });
 
   it('answers a batch the same over JSON, binary inputs, and binary outputs', async () => {
@@ -75,7 +88,9 @@ describe('flotilla serve: MNIST over OIP v2 HTTP', () => {
     assert.equal(res.headers.get('content-type'), 'application/octet-stream');
     const headerLength = Number(res.headers.get('inference-header-content-length'));
     const body = Buffer.from(await res.arrayBuffer());
-    const header = JSON.parse(body.subarray(0, headerLength).toString()) as { outputs: { parameters: { binary_data_size: number } }[] };
+    const header = JSON.parse(body.subarray(0, headerLength).toString()) as {
+      outputs: { parameters: { binary_data_size: number } }[];
+    };
     assert.equal(header.outputs[0]!.parameters.binary_data_size, 40);
     assert.equal(body.byteLength, headerLength + 40);
   });
@@ -114,7 +129,10 @@ describe('flotilla serve: MNIST over OIP v2 HTTP', () => {
     assert.equal(value('flotilla_inference_request_success_total', '1'), 1000);
     assert.ok(value('flotilla_inference_count_total', '2') >= 1000 + 11 * 3);
     assert.ok(value('flotilla_inference_exec_count_total', '2') >= 1003);
-    assert.match(text, /flotilla_inference_request_duration_seconds_bucket\{le="0.001",model="mnist",version="2"\}/);
+    assert.match(
+      text,
+      /flotilla_inference_request_duration_seconds_bucket\{le="0.001",model="mnist",version="2"\}/,
+    );
     assert.match(text, /flotilla_inference_queue_duration_seconds_count\{model="mnist",version="2"\}/);
     assert.match(text, /flotilla_inference_compute_duration_seconds_count\{model="mnist",version="2"\}/);
     assert.match(text, /flotilla_inference_pending_request_count\{model="mnist",version="2"\} 0/);

@@ -16,7 +16,10 @@ export interface FlotillaProcess {
  * Starts `flotilla serve` (the real CLI) on a free port and resolves once it is ready
  * (or once it listens, with `waitReady: false`).
  */
-export async function startServe(args: readonly string[], options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<FlotillaProcess> {
+export async function startServe(
+  args: readonly string[],
+  options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<FlotillaProcess> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
@@ -26,7 +29,10 @@ export async function startServe(args: readonly string[], options: { waitReady?:
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (d: string) => (logs += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`flotilla did not listen within 30 s:\n${logs}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`flotilla did not listen within 30 s:\n${logs}`)),
+      30_000,
+    );
     proc.stderr!.on('data', (d: string) => {
       logs += d;
       const m = /listening http=(\S+)/.exec(logs);
@@ -59,7 +65,11 @@ export async function startServe(args: readonly string[], options: { waitReady?:
 }
 
 /** Polls a condition until it holds or the timeout passes. */
-export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

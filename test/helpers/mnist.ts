@@ -1,12 +1,12 @@
-import type { InferRequest, Tensor } from '../../src/core/index.js';
 import { type Digit, heldOutDigits } from '../../examples/training/mnist-data.js';
+import type { InferRequest, Tensor } from '../../src/core/index.js';
 
-export { heldOutDigits, type Digit };
+export { type Digit, heldOutDigits };
 
 /** An OIP request classifying digits as one batch. */
 export function digitsRequest(digits: readonly Digit[], version?: string): InferRequest {
   const data = new Float32Array(digits.length * 784);
-  digits.forEach((d, i) => data.set(d.pixels, i * 784));
+  for (const [i, d] of digits.entries()) data.set(d.pixels, i * 784);
   const image: Tensor = { name: 'image', datatype: 'FP32', shape: [digits.length, 784], data };
   return { model: 'mnist', ...(version ? { version } : {}), inputs: [image] };
 }
@@ -23,7 +23,11 @@ export function argmaxRows(probs: Float32Array, rows: number): number[] {
 }
 
 /** Runs `task` over items with at most `concurrency` at once. */
-export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, task: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -7,15 +7,33 @@ describe('model config', () => {
   it('applies the documented defaults', () => {
     const c = parseModelConfigYaml('', 'm/config.yaml');
     assert.deepEqual(
-      { backend: c.backend, modelFile: c.modelFile, maxBatchSize: c.maxBatchSize, threads: c.threads, versionPolicy: c.versionPolicy },
-      { backend: 'onnx', modelFile: 'model.onnx', maxBatchSize: 0, threads: 1, versionPolicy: { kind: 'latest', count: 1 } },
+      {
+        backend: c.backend,
+        modelFile: c.modelFile,
+        maxBatchSize: c.maxBatchSize,
+        threads: c.threads,
+        versionPolicy: c.versionPolicy,
+      },
+      {
+        backend: 'onnx',
+        modelFile: 'model.onnx',
+        maxBatchSize: 0,
+        threads: 1,
+        versionPolicy: { kind: 'latest', count: 1 },
+      },
     );
     assert.equal(c.instances, MODEL_CONFIG_DEFAULTS.instances());
   });
   it('reads every version policy form', () => {
     assert.deepEqual(parseModelConfigYaml('version_policy: all', 'f').versionPolicy, { kind: 'all' });
-    assert.deepEqual(parseModelConfigYaml('version_policy: { latest: 2 }', 'f').versionPolicy, { kind: 'latest', count: 2 });
-    assert.deepEqual(parseModelConfigYaml('version_policy: { specific: [1, 3] }', 'f').versionPolicy, { kind: 'specific', versions: [1, 3] });
+    assert.deepEqual(parseModelConfigYaml('version_policy: { latest: 2 }', 'f').versionPolicy, {
+      kind: 'latest',
+      count: 2,
+    });
+    assert.deepEqual(parseModelConfigYaml('version_policy: { specific: [1, 3] }', 'f').versionPolicy, {
+      kind: 'specific',
+      versions: [1, 3],
+    });
   });
   it('accepts Triton datatype names in inputs', () => {
     const c = parseModelConfigYaml('inputs: [{ name: x, datatype: TYPE_FP32, shape: [-1, 4] }]', 'f');
@@ -26,13 +44,20 @@ describe('model config', () => {
     ['version_policy: { latest: 0 }', /version_policy/],
     ['max_batch_size: -1', /max_batch_size: .*\(got -1\)/],
     ['instanses: 2', /instanses/],
-    ['inputs: [{ name: x, datatype: FP8, shape: [1] }]', /inputs\[0\]\.datatype: unknown datatype.*\(got "FP8"\)/],
+    [
+      'inputs: [{ name: x, datatype: FP8, shape: [1] }]',
+      /inputs\[0\]\.datatype: unknown datatype.*\(got "FP8"\)/,
+    ],
     ['backend: js', /inputs: required when backend is js/],
     ['a: [', /not valid YAML/],
   ];
   for (const [yaml, message] of bad) {
     it(`names the file and field: ${yaml}`, () => {
-      assert.throws(() => parseModelConfigYaml(yaml, 'm/config.yaml'), (e: unknown) => e instanceof ConfigError && message.test(e.message) && e.message.startsWith('m/config.yaml: '));
+      assert.throws(
+        () => parseModelConfigYaml(yaml, 'm/config.yaml'),
+        (e: unknown) =>
+          e instanceof ConfigError && message.test(e.message) && e.message.startsWith('m/config.yaml: '),
+      );
     });
   }
 });

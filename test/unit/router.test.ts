@@ -10,10 +10,16 @@ describe('Router', () => {
     .add('POST', '/v1/models/:model:predict', 'predict');
 
   it('captures and decodes parameters', () => {
-    assert.deepEqual(router.match('POST', '/v2/models/a%20b/versions/3/infer'), { handler: 'infer', params: { model: 'a b', version: '3' } });
+    assert.deepEqual(router.match('POST', '/v2/models/a%20b/versions/3/infer'), {
+      handler: 'infer',
+      params: { model: 'a b', version: '3' },
+    });
   });
   it('matches a capture with a literal suffix', () => {
-    assert.deepEqual(router.match('POST', '/v1/models/mnist:predict'), { handler: 'predict', params: { model: 'mnist' } });
+    assert.deepEqual(router.match('POST', '/v1/models/mnist:predict'), {
+      handler: 'predict',
+      params: { model: 'mnist' },
+    });
   });
   it('answers HEAD with GET routes', () => {
     assert.equal(router.match('HEAD', '/v2/models/x').handler, 'meta');
@@ -25,7 +31,10 @@ describe('Router', () => {
   ];
   for (const [method, path, code] of fails) {
     it(`${method} ${path} -> ${code}`, () => {
-      assert.throws(() => router.match(method, path), (e: unknown) => e instanceof FlotillaError && e.code === code);
+      assert.throws(
+        () => router.match(method, path),
+        (e: unknown) => e instanceof FlotillaError && e.code === code,
+      );
     });
   }
 });

@@ -3,17 +3,49 @@ import { describe, it } from 'node:test';
 import { type CurrentVersion, type DiskVersion, planVersions } from '../../src/server/index.js';
 import type { VersionPolicy } from '../../src/spec/index.js';
 
-const disk = (...vs: number[]): DiskVersion[] => vs.map((version) => ({ version, fingerprint: `f${version}` }));
-const held = (entries: Record<number, CurrentVersion['state']>, fp: (v: number) => string = (v) => `f${v}`): CurrentVersion[] =>
+const disk = (...vs: number[]): DiskVersion[] =>
+  vs.map((version) => ({ version, fingerprint: `f${version}` }));
+const held = (
+  entries: Record<number, CurrentVersion['state']>,
+  fp: (v: number) => string = (v) => `f${v}`,
+): CurrentVersion[] =>
   Object.entries(entries).map(([v, state]) => ({ version: Number(v), state, fingerprint: fp(Number(v)) }));
 
 const latest1: VersionPolicy = { kind: 'latest', count: 1 };
 const all: VersionPolicy = { kind: 'all' };
 
-const cases: { name: string; policy: VersionPolicy; onDisk: DiskVersion[]; current: CurrentVersion[]; load: number[]; unload: number[] }[] = [
-  { name: 'empty start loads the newest', policy: latest1, onDisk: disk(1, 2), current: [], load: [2], unload: [] },
-  { name: 'all loads every version', policy: all, onDisk: disk(1, 2, 3), current: [], load: [1, 2, 3], unload: [] },
-  { name: 'latest 2', policy: { kind: 'latest', count: 2 }, onDisk: disk(1, 2, 3), current: [], load: [2, 3], unload: [] },
+const cases: {
+  name: string;
+  policy: VersionPolicy;
+  onDisk: DiskVersion[];
+  current: CurrentVersion[];
+  load: number[];
+  unload: number[];
+}[] = [
+  {
+    name: 'empty start loads the newest',
+    policy: latest1,
+    onDisk: disk(1, 2),
+    current: [],
+    load: [2],
+    unload: [],
+  },
+  {
+    name: 'all loads every version',
+    policy: all,
+    onDisk: disk(1, 2, 3),
+    current: [],
+    load: [1, 2, 3],
+    unload: [],
+  },
+  {
+    name: 'latest 2',
+    policy: { kind: 'latest', count: 2 },
+    onDisk: disk(1, 2, 3),
+    current: [],
+    load: [2, 3],
+    unload: [],
+  },
   {
     name: 'specific ignores versions not on disk',
     policy: { kind: 'specific', versions: [1, 7] },
@@ -22,7 +54,14 @@ const cases: { name: string; policy: VersionPolicy; onDisk: DiskVersion[]; curre
     load: [1],
     unload: [],
   },
-  { name: 'steady state does nothing', policy: latest1, onDisk: disk(1, 2), current: held({ 2: 'ready' }), load: [], unload: [] },
+  {
+    name: 'steady state does nothing',
+    policy: latest1,
+    onDisk: disk(1, 2),
+    current: held({ 2: 'ready' }),
+    load: [],
+    unload: [],
+  },
   {
     name: 'new version loads before the old one goes',
     policy: latest1,
@@ -95,8 +134,22 @@ const cases: { name: string; policy: VersionPolicy; onDisk: DiskVersion[]; curre
     load: [],
     unload: [],
   },
-  { name: 'failed versions no longer desired are dropped', policy: latest1, onDisk: disk(3), current: held({ 3: 'ready', 1: 'failed' }), load: [], unload: [1] },
-  { name: 'unloading versions are left alone', policy: latest1, onDisk: disk(2), current: held({ 1: 'unloading', 2: 'ready' }), load: [], unload: [] },
+  {
+    name: 'failed versions no longer desired are dropped',
+    policy: latest1,
+    onDisk: disk(3),
+    current: held({ 3: 'ready', 1: 'failed' }),
+    load: [],
+    unload: [1],
+  },
+  {
+    name: 'unloading versions are left alone',
+    policy: latest1,
+    onDisk: disk(2),
+    current: held({ 1: 'unloading', 2: 'ready' }),
+    load: [],
+    unload: [],
+  },
 ];
 
 describe('planVersions', () => {

@@ -12,19 +12,30 @@ import {
  * BYTES, each element as a 4-byte little-endian length followed by its bytes.
  * The data is copied, so the result owns an aligned, transferable buffer.
  */
-export function tensorDataFromBinary(datatype: Datatype, bytes: Uint8Array, count: number, field: string): TensorData {
+export function tensorDataFromBinary(
+  datatype: Datatype,
+  bytes: Uint8Array,
+  count: number,
+  field: string,
+): TensorData {
   if (datatype === 'BYTES') {
     const out: BytesArray = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let off = 0;
     while (off < bytes.byteLength) {
       if (off + 4 > bytes.byteLength) {
-        throw new InvalidRequestError('FLT_INVALID_BINARY', `${field}: BYTES element ${out.length} has a truncated length prefix`);
+        throw new InvalidRequestError(
+          'FLT_INVALID_BINARY',
+          `${field}: BYTES element ${out.length} has a truncated length prefix`,
+        );
       }
       const len = view.getUint32(off, true);
       off += 4;
       if (off + len > bytes.byteLength) {
-        throw new InvalidRequestError('FLT_INVALID_BINARY', `${field}: BYTES element ${out.length} runs past the end of its data`);
+        throw new InvalidRequestError(
+          'FLT_INVALID_BINARY',
+          `${field}: BYTES element ${out.length} runs past the end of its data`,
+        );
       }
       out.push(Buffer.from(bytes.subarray(off, off + len)));
       off += len;

@@ -55,7 +55,8 @@ export function tensorDataFromJson(
     const out: BytesArray = new Array(n);
     for (let i = 0; i < n; i++) {
       const v = flat[i];
-      if (typeof v !== 'string') throw bad(`${field}[${i}]`, `BYTES elements must be strings, got ${typeof v}`);
+      if (typeof v !== 'string')
+        throw bad(`${field}[${i}]`, `BYTES elements must be strings, got ${typeof v}`);
       out[i] = Buffer.from(v, options.base64 ? 'base64' : 'utf8');
     }
     return out;
@@ -64,7 +65,8 @@ export function tensorDataFromJson(
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const v = flat[i];
-      if (typeof v !== 'boolean') throw bad(`${field}[${i}]`, `BOOL elements must be true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean')
+        throw bad(`${field}[${i}]`, `BOOL elements must be true or false, got ${JSON.stringify(v)}`);
       out[i] = v ? 1 : 0;
     }
     return out;
@@ -73,7 +75,8 @@ export function tensorDataFromJson(
     const out = new TYPED_ARRAY[datatype](n);
     for (let i = 0; i < n; i++) {
       const v = flat[i];
-      if (typeof v !== 'number') throw bad(`${field}[${i}]`, `${datatype} elements must be numbers, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number')
+        throw bad(`${field}[${i}]`, `${datatype} elements must be numbers, got ${JSON.stringify(v)}`);
       out[i] = v;
     }
     return out;
@@ -82,7 +85,8 @@ export function tensorDataFromJson(
     const out = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
       const v = flat[i];
-      if (typeof v !== 'number') throw bad(`${field}[${i}]`, `FP16 elements must be numbers, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number')
+        throw bad(`${field}[${i}]`, `FP16 elements must be numbers, got ${JSON.stringify(v)}`);
       out[i] = toHalfBits(v);
     }
     return out;
@@ -90,7 +94,10 @@ export function tensorDataFromJson(
   const [lo, hi] = INT_RANGE[datatype]!;
   const check = (v: unknown, i: number): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      throw bad(`${field}[${i}]`, `${datatype} elements must be integers in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+      throw bad(
+        `${field}[${i}]`,
+        `${datatype} elements must be integers in [${lo}, ${hi}], got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   };

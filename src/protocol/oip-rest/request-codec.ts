@@ -17,7 +17,10 @@ export function parseJsonBody(body: Uint8Array, length: number = body.byteLength
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InvalidRequestError('FLT_INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+    throw new InvalidRequestError(
+      'FLT_INVALID_JSON',
+      `request body is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -56,7 +59,10 @@ function toInferRequest(
     const binarySize = input.parameters?.['binary_data_size'];
     if (binarySize !== undefined) {
       if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
-        throw new InvalidRequestError('FLT_INVALID_FIELD', `${field}.parameters.binary_data_size: must be a non-negative integer`);
+        throw new InvalidRequestError(
+          'FLT_INVALID_FIELD',
+          `${field}.parameters.binary_data_size: must be a non-negative integer`,
+        );
       }
       if (offset + binarySize > body.byteLength) {
         throw new InvalidRequestError(
@@ -70,7 +76,10 @@ function toInferRequest(
       return { name: input.name, datatype: input.datatype, shape: input.shape, data } as Tensor;
     }
     if (input.data === undefined) {
-      throw new InvalidRequestError('FLT_INVALID_FIELD', `${field}.data: required (or parameters.binary_data_size)`);
+      throw new InvalidRequestError(
+        'FLT_INVALID_FIELD',
+        `${field}.data: required (or parameters.binary_data_size)`,
+      );
     }
     const base64 = input.parameters?.['content_type'] === 'base64';
     const data = tensorDataFromJson(input.datatype, input.data, `${field}.data`, { base64 });

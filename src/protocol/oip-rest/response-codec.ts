@@ -8,9 +8,9 @@ import {
 import { formatIssues } from '../../spec/index.js';
 import { tensorDataFromBinary, tensorDataToBinary } from './binary-data.js';
 import { tensorDataFromJson, tensorDataToJson } from './json-data.js';
+import type { EncodedBody } from './request-codec.js';
 import { parseJsonBody } from './request-codec.js';
 import { inferResponseSchema } from './schema.js';
-import type { EncodedBody } from './request-codec.js';
 
 /**
  * Whether an output goes in the binary section: its own `binary_data` parameter decides, else

@@ -59,7 +59,10 @@ export function hostInstance(load: () => Promise<Instance>): void {
           instance.run(msg.inputs, msg.outputs).then(
             (outputs) => {
               const { tensors, transfer } = transferList(outputs);
-              post({ type: 'result', id: msg.id, outputs: tensors, computeMs: performance.now() - start }, transfer);
+              post(
+                { type: 'result', id: msg.id, outputs: tensors, computeMs: performance.now() - start },
+                transfer,
+              );
             },
             (err: unknown) => post({ type: 'error', id: msg.id, error: toWire(err) }),
           );

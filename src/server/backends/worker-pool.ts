@@ -97,19 +97,37 @@ export class WorkerPool implements LoadedModel {
       });
       worker.on('error', (err) => {
         this.deps.logger.error('model instance crashed', { model: this.options.label, error: err.message });
-        if (!slot.ready) reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: ${err.message}`));
-        this.failJob(slot, new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: instance crashed: ${err.message}`));
+        if (!slot.ready)
+          reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: ${err.message}`));
+        this.failJob(
+          slot,
+          new InternalError(
+            'FLT_INFERENCE_FAILED',
+            `${this.options.label}: instance crashed: ${err.message}`,
+          ),
+        );
       });
       worker.on('exit', (code) => {
         const index = this.slots.indexOf(slot);
         if (index >= 0) this.slots.splice(index, 1);
-        this.failJob(slot, new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: instance exited (code ${code})`));
+        this.failJob(
+          slot,
+          new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: instance exited (code ${code})`),
+        );
         if (!slot.ready) {
-          reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: instance exited (code ${code})`));
+          reject(
+            new InternalError(
+              'FLT_MODEL_LOAD_FAILED',
+              `${this.options.label}: instance exited (code ${code})`,
+            ),
+          );
         } else if (!this.closing) {
           this.deps.logger.warn('replacing model instance', { model: this.options.label, exitCode: code });
           this.spawn().catch((err: Error) =>
-            this.deps.logger.error('could not replace model instance', { model: this.options.label, error: err.message }),
+            this.deps.logger.error('could not replace model instance', {
+              model: this.options.label,
+              error: err.message,
+            }),
           );
         }
       });
@@ -155,7 +173,11 @@ export class WorkerPool implements LoadedModel {
     const infer = this.deps.infer;
     const reply = (m: ToWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
     if (!infer) {
-      reply({ type: 'call-error', callId: msg.callId, error: { message: 'calls to other models are not available' } });
+      reply({
+        type: 'call-error',
+        callId: msg.callId,
+        error: { message: 'calls to other models are not available' },
+      });
       return;
     }
     infer(msg.model, msg.version, msg.inputs, msg.outputs).then(
@@ -164,7 +186,8 @@ export class WorkerPool implements LoadedModel {
         reply({ type: 'call-result', callId: msg.callId, outputs: tensors }, transfer);
       },
       (err: unknown) => {
-        const e = err instanceof FlotillaError ? { message: err.message, code: err.code } : { message: String(err) };
+        const e =
+          err instanceof FlotillaError ? { message: err.message, code: err.code } : { message: String(err) };
         reply({ type: 'call-error', callId: msg.callId, error: e });
       },
     );
@@ -173,7 +196,15 @@ export class WorkerPool implements LoadedModel {
   execute(inputs: readonly Tensor[], outputs: readonly string[]): Promise<ExecuteResult> {
     return new Promise<ExecuteResult>((resolve, reject) => {
       const now = this.deps.clock.now();
-      this.queue.push({ id: this.nextId++, inputs, outputs, enqueuedAt: now, dispatchedAt: now, resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        inputs,
+        outputs,
+        enqueuedAt: now,
+        dispatchedAt: now,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -199,7 +230,8 @@ export class WorkerPool implements LoadedModel {
   async unload(): Promise<void> {
     this.closing = true;
     const pending = this.queue.splice(0);
-    for (const job of pending) job.reject(new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: unloaded`));
+    for (const job of pending)
+      job.reject(new InternalError('FLT_INFERENCE_FAILED', `${this.options.label}: unloaded`));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -3,14 +3,28 @@ import type { Tensor, TensorSpec } from '../../core/index.js';
 /** Messages between the main thread and a model instance's worker thread. */
 
 export type ToWorker =
-  | { readonly type: 'execute'; readonly id: number; readonly inputs: readonly Tensor[]; readonly outputs: readonly string[] }
+  | {
+      readonly type: 'execute';
+      readonly id: number;
+      readonly inputs: readonly Tensor[];
+      readonly outputs: readonly string[];
+    }
   | { readonly type: 'call-result'; readonly callId: number; readonly outputs: readonly Tensor[] }
   | { readonly type: 'call-error'; readonly callId: number; readonly error: WireError };
 
 export type FromWorker =
-  | { readonly type: 'ready'; readonly inputs: readonly TensorSpec[]; readonly outputs: readonly TensorSpec[] }
+  | {
+      readonly type: 'ready';
+      readonly inputs: readonly TensorSpec[];
+      readonly outputs: readonly TensorSpec[];
+    }
   | { readonly type: 'load-failed'; readonly error: WireError }
-  | { readonly type: 'result'; readonly id: number; readonly outputs: readonly Tensor[]; readonly computeMs: number }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly outputs: readonly Tensor[];
+      readonly computeMs: number;
+    }
   | { readonly type: 'error'; readonly id: number; readonly error: WireError }
   | {
       readonly type: 'call';
@@ -36,7 +50,11 @@ export function transferList(tensors: readonly Tensor[]): { tensors: Tensor[]; t
   const out = tensors.map((t): Tensor => {
     if (t.datatype === 'BYTES') return t;
     let data = t.data;
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+    if (
+      data.byteOffset !== 0 ||
+      data.byteLength !== data.buffer.byteLength ||
+      !(data.buffer instanceof ArrayBuffer)
+    ) {
       data = data.slice() as typeof data;
     }
     if (!transfer.includes(data.buffer as ArrayBuffer)) transfer.push(data.buffer as ArrayBuffer);

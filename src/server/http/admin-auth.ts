@@ -8,12 +8,18 @@ import { AccessDeniedError } from '../../core/index.js';
  */
 export function checkAdmin(headers: IncomingHttpHeaders, token: string | undefined): void {
   if (token === undefined || token === '') {
-    throw new AccessDeniedError('FLT_ADMIN_DISABLED', 'admin endpoints are disabled: start the server with --admin-token or FLOTILLA_ADMIN_TOKEN');
+    throw new AccessDeniedError(
+      'FLT_ADMIN_DISABLED',
+      'admin endpoints are disabled: start the server with --admin-token or FLOTILLA_ADMIN_TOKEN',
+    );
   }
   const auth = headers['authorization'] ?? '';
   const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '');
   const want = Buffer.from(token);
   if (given.byteLength !== want.byteLength || !timingSafeEqual(given, want)) {
-    throw new AccessDeniedError('FLT_UNAUTHENTICATED', 'Authorization: a valid "Bearer <admin token>" header is required');
+    throw new AccessDeniedError(
+      'FLT_UNAUTHENTICATED',
+      'Authorization: a valid "Bearer <admin token>" header is required',
+    );
   }
 }

@@ -58,7 +58,10 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 function tooLarge(max: number, size: number): InvalidRequestError {
-  return new InvalidRequestError('FLT_BODY_TOO_LARGE', `request body: ${size} bytes exceeds the limit of ${max} bytes (--max-body)`);
+  return new InvalidRequestError(
+    'FLT_BODY_TOO_LARGE',
+    `request body: ${size} bytes exceeds the limit of ${max} bytes (--max-body)`,
+  );
 }
 
 /**

@@ -28,7 +28,10 @@ function headerLength(req: HttpRequest): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) {
-    throw new InvalidRequestError('FLT_INVALID_FIELD', `Inference-Header-Content-Length: ${JSON.stringify(raw)} is not a byte count`);
+    throw new InvalidRequestError(
+      'FLT_INVALID_FIELD',
+      `Inference-Header-Content-Length: ${JSON.stringify(raw)} is not a byte count`,
+    );
   }
   return n;
 }
@@ -74,13 +77,15 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     });
   };
 
-  const modelReady: Handler = (req) => readiness(manager.isModelReady(req.params['model']!, req.params['version']));
+  const modelReady: Handler = (req) =>
+    readiness(manager.isModelReady(req.params['model']!, req.params['version']));
 
   const repositoryIndex: Handler = async (req) => {
     checkAdmin(req.headers, deps.adminToken);
     const body = await req.body();
     const raw = body.byteLength > 0 ? parseJsonBody(body) : {};
-    const ready = typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['ready'] === true;
+    const ready =
+      typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['ready'] === true;
     return json(200, await manager.index(ready));
   };
 
@@ -99,7 +104,9 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
   router
     .add('GET', '/v2/health/live', () => ({ status: 200 }))
     .add('GET', '/v2/health/ready', () => readiness(deps.accepting() && manager.isReady()))
-    .add('GET', '/v2', () => json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }))
+    .add('GET', '/v2', () =>
+      json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }),
+    )
     .add('GET', '/v2/models/:model', metadata)
     .add('GET', '/v2/models/:model/versions/:version', metadata)
     .add('GET', '/v2/models/:model/ready', modelReady)

@@ -46,11 +46,17 @@ function decode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new InvalidRequestError('FLT_INVALID_FIELD', `path: ${JSON.stringify(segment)} is not valid percent-encoding`);
+    throw new InvalidRequestError(
+      'FLT_INVALID_FIELD',
+      `path: ${JSON.stringify(segment)} is not valid percent-encoding`,
+    );
   }
 }
 
-function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
+function matchSegments(
+  pattern: readonly string[],
+  parts: readonly string[],
+): Record<string, string> | undefined {
   if (pattern.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {

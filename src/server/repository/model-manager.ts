@@ -121,7 +121,9 @@ export class ModelManager {
   reconcile(): Promise<void> {
     const run = this.reconciling.then(() => this.reconcileOnce());
     this.reconciling = run.catch((err: unknown) => {
-      this.deps.logger.error('repository scan failed', { error: err instanceof Error ? err.message : String(err) });
+      this.deps.logger.error('repository scan failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
     });
     return run;
   }
@@ -136,7 +138,9 @@ export class ModelManager {
     for (const [name, entry] of this.models) {
       if (!scanned.has(name) || !this.wanted(name)) this.unloadAll(entry);
     }
-    await Promise.all([...scanned.values()].filter((m) => this.wanted(m.name)).map((m) => this.reconcileModel(m)));
+    await Promise.all(
+      [...scanned.values()].filter((m) => this.wanted(m.name)).map((m) => this.reconcileModel(m)),
+    );
   }
 
   private async reconcileModel(scanned: ScannedModel): Promise<void> {
@@ -164,7 +168,12 @@ export class ModelManager {
     }
   }
 
-  private async loadSlot(entry: ModelEntry, version: number, config: ModelConfig, fingerprint: string): Promise<void> {
+  private async loadSlot(
+    entry: ModelEntry,
+    version: number,
+    config: ModelConfig,
+    fingerprint: string,
+  ): Promise<void> {
     const slot: VersionSlot = {
       version,
       state: 'loading',
@@ -199,7 +208,8 @@ export class ModelManager {
       slot.inputs = mergeSpecs(config.inputs, loaded.inputs, 'inputs', entry.name);
       slot.outputs = mergeSpecs(config.outputs, loaded.outputs, 'outputs', entry.name);
       if (this.closing) throw new Error('the server is shutting down');
-      if (entry.slots.get(version) !== slot || !this.wanted(entry.name)) throw new Error('the model was unloaded while loading');
+      if (entry.slots.get(version) !== slot || !this.wanted(entry.name))
+        throw new Error('the model was unloaded while loading');
       slot.metrics = this.deps.metrics.forVersion(entry.name, String(version));
       slot.state = 'ready';
       const loadMs = this.deps.clock.now() - started;
@@ -285,7 +295,8 @@ export class ModelManager {
 
   private entry(model: string): ModelEntry {
     const entry = this.models.get(model);
-    if (!entry || !this.wanted(model)) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not found`);
+    if (!entry || !this.wanted(model))
+      throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not found`);
     return entry;
   }
 
@@ -295,11 +306,17 @@ export class ModelManager {
       const slot = entry.slots.get(version);
       if (!slot) {
         const have = [...entry.slots.keys()].sort((a, b) => a - b).join(', ') || 'none';
-        throw new NotFoundError('FLT_VERSION_NOT_FOUND', `model "${model}" has no version ${version} (versions: ${have})`);
+        throw new NotFoundError(
+          'FLT_VERSION_NOT_FOUND',
+          `model "${model}" has no version ${version} (versions: ${have})`,
+        );
       }
       if (slot.state !== 'ready') {
         const why = slot.reason ? `: ${slot.reason}` : '';
-        throw new UnavailableError('FLT_MODEL_NOT_READY', `model "${model}" version ${version} is ${slot.state}${why}`);
+        throw new UnavailableError(
+          'FLT_MODEL_NOT_READY',
+          `model "${model}" version ${version} is ${slot.state}${why}`,
+        );
       }
       return slot;
     }
@@ -309,7 +326,10 @@ export class ModelManager {
     }
     if (!best) {
       const why = entry.scanned.configError ?? [...entry.slots.values()].find((s) => s.reason)?.reason;
-      throw new UnavailableError('FLT_MODEL_NOT_READY', `model "${model}" has no ready version${why ? `: ${why}` : ''}`);
+      throw new UnavailableError(
+        'FLT_MODEL_NOT_READY',
+        `model "${model}" has no ready version${why ? `: ${why}` : ''}`,
+      );
     }
     return best;
   }
@@ -324,7 +344,13 @@ export class ModelManager {
       .map((s) => s.version)
       .sort((a, b) => a - b)
       .map(String);
-    return { name: model, versions, platform: PLATFORM[slot.config.backend], inputs: slot.inputs, outputs: slot.outputs };
+    return {
+      name: model,
+      versions,
+      platform: PLATFORM[slot.config.backend],
+      inputs: slot.inputs,
+      outputs: slot.outputs,
+    };
   }
 
   /** Whether a model (or one version) can answer now; throws 404 for unknown ones. */
@@ -365,12 +391,20 @@ export class ModelManager {
       const entry = this.models.get(name);
       const slots = entry ? [...entry.slots.values()].sort((a, b) => a.version - b.version) : [];
       if (slots.length === 0) {
-        const reason = onDisk.get(name)?.configError ?? (this.wanted(name) ? 'no version loaded' : 'unloaded');
+        const reason =
+          onDisk.get(name)?.configError ?? (this.wanted(name) ? 'no version loaded' : 'unloaded');
         if (!readyOnly) rows.push({ name, state: 'UNAVAILABLE', reason });
         continue;
       }
       for (const s of slots) {
-        const state = s.state === 'ready' ? 'READY' : s.state === 'loading' ? 'LOADING' : s.state === 'unloading' ? 'UNLOADING' : 'UNAVAILABLE';
+        const state =
+          s.state === 'ready'
+            ? 'READY'
+            : s.state === 'loading'
+              ? 'LOADING'
+              : s.state === 'unloading'
+                ? 'UNLOADING'
+                : 'UNAVAILABLE';
         if (readyOnly && state !== 'READY') continue;
         rows.push({ name, version: String(s.version), state, reason: s.reason ?? '' });
       }
@@ -399,7 +433,8 @@ export class ModelManager {
   async unloadModel(model: string): Promise<void> {
     checkModelName(model);
     const entry = this.models.get(model);
-    if (!entry || !this.wanted(model)) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not loaded`);
+    if (!entry || !this.wanted(model))
+      throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not loaded`);
     this.unloadedByApi.add(model);
     this.unloadAll(entry);
     await Promise.all([...this.unloads]);
@@ -425,9 +460,14 @@ function mergeSpecs(
   if (actual.length === 0) return declared;
   for (const d of declared) {
     const a = actual.find((x) => x.name === d.name);
-    if (!a) throw new Error(`config ${kind}: "${d.name}" is not one of ${model}'s ${kind} (${actual.map((x) => x.name).join(', ')})`);
+    if (!a)
+      throw new Error(
+        `config ${kind}: "${d.name}" is not one of ${model}'s ${kind} (${actual.map((x) => x.name).join(', ')})`,
+      );
     if (a.datatype !== d.datatype) {
-      throw new Error(`config ${kind}: "${d.name}" is declared ${d.datatype} but the model has ${a.datatype}`);
+      throw new Error(
+        `config ${kind}: "${d.name}" is declared ${d.datatype} but the model has ${a.datatype}`,
+      );
     }
   }
   return declared;

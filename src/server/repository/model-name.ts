@@ -20,7 +20,10 @@ export function checkModelName(name: string, field = 'model name'): void {
 /** Parses a version path segment; throws a 400 for anything but a positive integer. */
 export function parseVersion(text: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(text)) {
-    throw new InvalidRequestError('FLT_INVALID_VERSION', `version: ${JSON.stringify(text)} is not a positive integer`);
+    throw new InvalidRequestError(
+      'FLT_INVALID_VERSION',
+      `version: ${JSON.stringify(text)} is not a positive integer`,
+    );
   }
   return Number(text);
 }

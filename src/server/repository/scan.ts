@@ -70,7 +70,10 @@ export async function scanModel(root: string, name: string): Promise<ScannedMode
 }
 
 /** Scans a repository: every folder that holds a model, optionally only the named ones. */
-export async function scanRepository(root: string, only?: ReadonlySet<string>): Promise<Map<string, ScannedModel>> {
+export async function scanRepository(
+  root: string,
+  only?: ReadonlySet<string>,
+): Promise<Map<string, ScannedModel>> {
   const entries = await readdir(root, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory() && isValidModelName(e.name) && (only === undefined || only.has(e.name)))

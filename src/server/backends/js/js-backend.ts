@@ -19,7 +19,10 @@ export class JsBackend implements Backend {
     const file = spec.config.modelFile;
     const modulePath = isAbsolute(file) ? file : resolve(spec.versionDir, file);
     if (!existsSync(modulePath)) {
-      throw new InternalError('FLT_MODEL_LOAD_FAILED', `${spec.name}:${spec.version}: module not found: ${modulePath}`);
+      throw new InternalError(
+        'FLT_MODEL_LOAD_FAILED',
+        `${spec.name}:${spec.version}: module not found: ${modulePath}`,
+      );
     }
     const workerData: JsWorkerData = {
       modulePath,

@@ -30,7 +30,11 @@ export interface JsModelContext {
   /** The config's `labels` file, one entry per line. */
   readonly labels: readonly string[] | undefined;
   /** Runs another model of the same server (pre/post-processing, pipelines, ensembles). */
-  infer(model: string, inputs: Readonly<Record<string, TensorLike>>, options?: InferOptions): Promise<Record<string, Tensor>>;
+  infer(
+    model: string,
+    inputs: Readonly<Record<string, TensorLike>>,
+    options?: InferOptions,
+  ): Promise<Record<string, Tensor>>;
 }
 
 /** The module contract. */

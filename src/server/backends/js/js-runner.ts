@@ -28,7 +28,9 @@ export function toTensor(name: string, value: TensorLike, field: string): Tensor
       : tensorDataFromJson(value.datatype, value.data, field);
   const count = elementCount(value.shape);
   if (data.length !== count) {
-    throw new Error(`${field} has ${data.length} elements but shape [${value.shape.join(',')}] holds ${count}`);
+    throw new Error(
+      `${field} has ${data.length} elements but shape [${value.shape.join(',')}] holds ${count}`,
+    );
   }
   return { name, datatype: value.datatype, shape: [...value.shape], data } as Tensor;
 }
@@ -63,7 +65,9 @@ async function load(): Promise<Instance> {
         if (value === undefined) throw new Error(`infer did not return output "${name}"`);
         const spec = outputSpecs.get(name);
         if (value.datatype !== spec?.datatype) {
-          throw new Error(`output "${name}" has datatype ${value.datatype} but the config declares ${spec?.datatype}`);
+          throw new Error(
+            `output "${name}" has datatype ${value.datatype} but the config declares ${spec?.datatype}`,
+          );
         }
         return toTensor(name, value, `output "${name}"`);
       });

@@ -20,7 +20,10 @@ export class OnnxBackend implements Backend {
   async load(spec: ModelVersionSpec, deps: BackendDeps): Promise<LoadedModel> {
     const modelPath = onnxModelPath(spec);
     if (!existsSync(modelPath)) {
-      throw new InternalError('FLT_MODEL_LOAD_FAILED', `${spec.name}:${spec.version}: model file not found: ${modelPath}`);
+      throw new InternalError(
+        'FLT_MODEL_LOAD_FAILED',
+        `${spec.name}:${spec.version}: model file not found: ${modelPath}`,
+      );
     }
     const workerData: OnnxWorkerData = { modelPath, threads: spec.config.threads };
     const pool = new WorkerPool(

@@ -12,9 +12,11 @@ export interface OnnxWorkerData {
 
 function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] {
   return meta.map((m) => {
-    if (!m.isTensor) throw new Error(`${kind} "${m.name}" is not a tensor; only tensor inputs and outputs are supported`);
+    if (!m.isTensor)
+      throw new Error(`${kind} "${m.name}" is not a tensor; only tensor inputs and outputs are supported`);
     const datatype = datatypeFromOrt(m.type);
-    if (datatype === undefined) throw new Error(`${kind} "${m.name}" has type ${m.type}, which Flotilla cannot carry`);
+    if (datatype === undefined)
+      throw new Error(`${kind} "${m.name}" has type ${m.type}, which Flotilla cannot carry`);
     // Symbolic or unknown dimensions take any size.
     return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
   });
@@ -24,13 +26,19 @@ const decoder = new TextDecoder();
 
 function toOrt(t: Tensor): ort.Tensor {
   const shape = [...t.shape];
-  if (t.datatype === 'BYTES') return new ort.Tensor('string', t.data.map((b) => decoder.decode(b)), shape);
+  if (t.datatype === 'BYTES')
+    return new ort.Tensor(
+      'string',
+      t.data.map((b) => decoder.decode(b)),
+      shape,
+    );
   return new ort.Tensor(ORT_TYPE[t.datatype] as 'float32', t.data as Float32Array, shape);
 }
 
 function fromOrt(name: string, v: ort.Tensor): Tensor {
   const datatype = datatypeFromOrt(v.type);
-  if (datatype === undefined) throw new Error(`output "${name}" has type ${v.type}, which Flotilla cannot carry`);
+  if (datatype === undefined)
+    throw new Error(`output "${name}" has type ${v.type}, which Flotilla cannot carry`);
   const shape = v.dims.map(Number);
   if (datatype === 'BYTES') {
     return { name, datatype, shape, data: (v.data as string[]).map((s) => Buffer.from(s, 'utf8')) };
