@@ -2,3 +2,4 @@ export * from './backend.js';
 export * from './js/js-backend.js';
 export type * from './js/js-model-api.js';
 export * from './onnx/onnx-backend.js';
+export { pipelineDepth } from './worker-pool.js';

@@ -1,0 +1,2 @@
+export * from './closed-loop.js';
+export * from './latency-histogram.js';

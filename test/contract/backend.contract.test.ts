@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { FlotillaError, silentLogger, systemClock, type Tensor } from '../../src/core/index.js';
+import {
+  type Backend,
+  JsBackend,
+  type LoadedModel,
+  type ModelVersionSpec,
+  OnnxBackend,
+  pipelineDepth,
+} from '../../src/server/index.js';
+import { parseModelConfigYaml } from '../../src/spec/index.js';
+import { EXAMPLE_MODELS, FIXTURE_MODELS } from '../helpers/paths.js';
+
+/** One implementation of `Backend` with a model it can load and a valid request for it. */
+interface Subject {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly spec: ModelVersionSpec;
+  readonly inputs: () => Tensor[];
+  readonly outputs: readonly string[];
+}
+
+function spec(root: string, name: string, version: number, yaml: string): ModelVersionSpec {
+  const modelDir = join(root, name);
+  return {
+    name,
+    version,
+    modelDir,
+    versionDir: join(modelDir, String(version)),
+    config: parseModelConfigYaml(yaml, `${name}/config.yaml`),
+  };
+}
+
+const subjects: Subject[] = [
+  {
+    name: 'onnx (mnist)',
+    backend: new OnnxBackend(systemClock),
+    spec: spec(EXAMPLE_MODELS, 'mnist', 2, 'instances: 2\nmax_batch_size: 64'),
+    inputs: () => [
+      { name: 'image', datatype: 'FP32', shape: [2, 784], data: new Float32Array(2 * 784).fill(0.2) },
+    ],
+    outputs: ['probs'],
+  },
+  {
+    name: 'js (sum)',
+    backend: new JsBackend(systemClock),
+    spec: spec(
+      FIXTURE_MODELS,
+      'sum',
+      1,
+      'backend: js\ninstances: 2\ninputs: [{name: a, datatype: FP32, shape: [-1]}, {name: b, datatype: FP32, shape: [-1]}]\noutputs: [{name: c, datatype: FP32, shape: [-1]}]',
+    ),
+    inputs: () => [
+      { name: 'a', datatype: 'FP32', shape: [3], data: new Float32Array([1, 2, 3]) },
+      { name: 'b', datatype: 'FP32', shape: [3], data: new Float32Array([1, 1, 1]) },
+    ],
+    outputs: ['c'],
+  },
+];
+
+const deps = { logger: silentLogger, infer: () => Promise.reject(new Error('no other models here')) };
+
+for (const s of subjects) {
+  describe(`Backend contract: ${s.name}`, () => {
+    let model: LoadedModel | undefined;
+    after(async () => model?.unload());
+
+    it('loads and describes its inputs and outputs', async () => {
+      model = await s.backend.load(s.spec, deps);
+      assert.deepEqual(
+        model.inputs.map((t) => t.name),
+        s.inputs().map((t) => t.name),
+      );
+      assert.ok(s.outputs.every((o) => model!.outputs.some((t) => t.name === o)));
+    });
+
+    it('executes, returning the requested outputs with timings', async () => {
+      const { outputs, timing } = await model!.execute(s.inputs(), s.outputs);
+      assert.deepEqual(
+        outputs.map((t) => t.name),
+        s.outputs,
+      );
+      assert.ok(timing.computeMs >= 0 && timing.queueMs >= 0);
+    });
+
+    it('answers many concurrent executions, each with its own result', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => model!.execute(s.inputs(), s.outputs)),
+      );
+      const first = JSON.stringify(Array.from(results[0]!.outputs[0]!.data as Float32Array));
+      for (const r of results)
+        assert.equal(JSON.stringify(Array.from(r.outputs[0]!.data as Float32Array)), first);
+    });
+
+    it('rejects executions after unload instead of hanging', async () => {
+      await model!.unload();
+      await assert.rejects(model!.execute(s.inputs(), s.outputs), /unloaded/);
+      model = undefined;
+    });
+
+    it('reports a missing model file as a load failure', async () => {
+      const missing = { ...s.spec, version: 99, versionDir: join(s.spec.modelDir, '99') };
+      await assert.rejects(
+        s.backend.load(missing, deps),
+        (e: unknown) => e instanceof FlotillaError && e.code === 'FLT_MODEL_LOAD_FAILED',
+      );
+    });
+  });
+}
+
+describe('worker pool', () => {
+  it('replaces an instance whose thread dies, failing only the job it held', async () => {
+    const crashy = spec(
+      FIXTURE_MODELS,
+      'crashy',
+      1,
+      'backend: js\ninstances: 1\ninputs: [{name: x, datatype: INT32, shape: [-1]}]\noutputs: [{name: y, datatype: INT32, shape: [-1]}]',
+    );
+    const model = await new JsBackend(systemClock).load(crashy, deps);
+    try {
+      const x = (v: number): Tensor[] => [
+        { name: 'x', datatype: 'INT32', shape: [1], data: new Int32Array([v]) },
+      ];
+      await assert.rejects(model.execute(x(-1), ['y']), /instance exited \(code 3\)/);
+      const after = await model.execute(x(5), ['y']);
+      assert.deepEqual(Array.from(after.outputs[0]!.data as Int32Array), [5]);
+    } finally {
+      await model.unload();
+    }
+  });
+
+  it('pipelines fast models and not slow ones', () => {
+    assert.equal(pipelineDepth(0.05), 2);
+    assert.equal(pipelineDepth(50), 1);
+  });
+});
