@@ -1,5 +1,6 @@
 export * from './backend.js';
 export * from './js/js-backend.js';
 export type * from './js/js-model-api.js';
+export * from './model-file.js';
 export * from './onnx/onnx-backend.js';
 export { pipelineDepth } from './worker-pool.js';

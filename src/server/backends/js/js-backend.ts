@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { type Clock, InternalError } from '../../../core/index.js';
 import type { Backend, BackendDeps, LoadedModel, ModelVersionSpec } from '../backend.js';
+import { resolveModelFile } from '../model-file.js';
 import { WorkerPool } from '../worker-pool.js';
 import type { JsWorkerData } from './js-runner.js';
 

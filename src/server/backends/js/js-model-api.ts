@@ -29,6 +29,11 @@ export interface JsModelContext {
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
   /** The config's `labels` file, one entry per line. */
   readonly labels: readonly string[] | undefined;
+  /**
+   * A file path as configs name them: `npm:<package>/<path>` (a file in an installed package),
+   * absolute, or relative to the version folder. Throws when an npm package is not installed.
+   */
+  resolve(file: string): string;
   /** Runs another model of the same server (pre/post-processing, pipelines, ensembles). */
   infer(
     model: string,

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import { elementCount, type Tensor, type TensorSpec } from '../../../core/index.js';
 import { tensorDataFromJson } from '../../../protocol/oip-rest/index.js';
+import { resolveModelFile } from '../model-file.js';
 import { callModel, hostInstance, type Instance } from '../runner-host.js';
 import type { JsModelContext, JsModelModule, TensorLike } from './js-model-api.js';
 
@@ -47,6 +48,11 @@ async function load(): Promise<Instance> {
     versionDir: wd.versionDir,
     parameters: wd.parameters,
     labels: wd.labels,
+    resolve(file) {
+      const path = resolveModelFile(file, wd.versionDir);
+      if (path === undefined) throw new Error(`cannot resolve ${file}: package not installed`);
+      return path;
+    },
     async infer(model, inputs, options = {}) {
       const tensors = Object.entries(inputs).map(([n, v]) => toTensor(n, v, `input "${n}" of ${model}`));
       const outputs = await callModel(model, options.version, tensors, options.outputs);

@@ -1,15 +1,9 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { type Clock, InternalError } from '../../../core/index.js';
 import type { Backend, BackendDeps, LoadedModel, ModelVersionSpec } from '../backend.js';
+import { resolveModelFile } from '../model-file.js';
 import { WorkerPool } from '../worker-pool.js';
 import type { OnnxWorkerData } from './onnx-runner.js';
-
-/** Resolves `model_file`: relative to the version folder unless absolute. */
-export function onnxModelPath(spec: ModelVersionSpec): string {
-  const file = spec.config.modelFile;
-  return isAbsolute(file) ? file : resolve(spec.versionDir, file);
-}
 
 /** Runs ONNX models with onnxruntime-node, one worker thread per instance. */
 export class OnnxBackend implements Backend {
