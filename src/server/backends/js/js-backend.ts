@@ -16,12 +16,11 @@ export class JsBackend implements Backend {
   constructor(private readonly clock: Clock) {}
 
   async load(spec: ModelVersionSpec, deps: BackendDeps): Promise<LoadedModel> {
-    const file = spec.config.modelFile;
-    const modulePath = isAbsolute(file) ? file : resolve(spec.versionDir, file);
-    if (!existsSync(modulePath)) {
+    const modulePath = resolveModelFile(spec.config.modelFile, spec.versionDir);
+    if (modulePath === undefined || !existsSync(modulePath)) {
       throw new InternalError(
         'FLT_MODEL_LOAD_FAILED',
-        `${spec.name}:${spec.version}: module not found: ${modulePath}`,
+        `${spec.name}:${spec.version}: model_file not found: ${modulePath ?? spec.config.modelFile}`,
       );
     }
     const workerData: JsWorkerData = {

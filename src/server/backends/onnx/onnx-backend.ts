@@ -12,11 +12,11 @@ export class OnnxBackend implements Backend {
   constructor(private readonly clock: Clock) {}
 
   async load(spec: ModelVersionSpec, deps: BackendDeps): Promise<LoadedModel> {
-    const modelPath = onnxModelPath(spec);
-    if (!existsSync(modelPath)) {
+    const modelPath = resolveModelFile(spec.config.modelFile, spec.versionDir);
+    if (modelPath === undefined || !existsSync(modelPath)) {
       throw new InternalError(
         'FLT_MODEL_LOAD_FAILED',
-        `${spec.name}:${spec.version}: model file not found: ${modelPath}`,
+        `${spec.name}:${spec.version}: model_file not found: ${modelPath ?? spec.config.modelFile}`,
       );
     }
     const workerData: OnnxWorkerData = { modelPath, threads: spec.config.threads };
