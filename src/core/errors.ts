@@ -75,11 +75,6 @@ export const ERROR_CATALOGUE = {
     grpc: 'RESOURCE_EXHAUSTED',
     summary: 'The request body is larger than --max-body.',
   },
-  FLT_UNSUPPORTED_MEDIA_TYPE: {
-    http: 415,
-    grpc: 'INVALID_ARGUMENT',
-    summary: 'The request body has a content type this endpoint does not read.',
-  },
   FLT_MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No model of that name is known.' },
   FLT_VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no such version.' },
   FLT_ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', summary: 'No endpoint at that path.' },
@@ -143,9 +138,9 @@ type CodesWithStatus<S extends number> = {
   [C in ErrorCode]: (typeof ERROR_CATALOGUE)[C]['http'] extends S ? C : never;
 }[ErrorCode];
 
-/** The caller sent something wrong (HTTP 400 / 413 / 415). */
+/** The caller sent something wrong (HTTP 400 / 413). */
 export class InvalidRequestError extends FlotillaError {
-  constructor(code: CodesWithStatus<400 | 413 | 415>, message: string, options?: { cause?: unknown }) {
+  constructor(code: CodesWithStatus<400 | 413>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
