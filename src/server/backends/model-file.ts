@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
+import { InternalError } from '../../core/index.js';
+import type { ModelVersionSpec } from './backend.js';
 
 const NPM_PREFIX = 'npm:';
 
@@ -25,4 +27,16 @@ export function resolveModelFile(file: string, baseDir: string): string | undefi
     if (existsSync(join(dir, pkg, 'package.json'))) return join(dir, pkg, rest);
   }
   return undefined;
+}
+
+/** The version's `model_file`, resolved; a missing file fails the load naming `model:version`. */
+export function requireModelFile(spec: ModelVersionSpec): string {
+  const path = resolveModelFile(spec.config.modelFile, spec.versionDir);
+  if (path === undefined || !existsSync(path)) {
+    throw new InternalError(
+      'FLT_MODEL_LOAD_FAILED',
+      `${spec.name}:${spec.version}: model_file not found: ${path ?? spec.config.modelFile}`,
+    );
+  }
+  return path;
 }

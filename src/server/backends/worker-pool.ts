@@ -7,7 +7,7 @@ import {
   type Tensor,
   type TensorSpec,
 } from '../../core/index.js';
-import type { ExecuteResult, InferCall, LoadedModel } from './backend.js';
+import type { ExecuteResult, InferCall, LoadedModel, ModelVersionSpec } from './backend.js';
 import { type FromWorker, type ToWorker, transferList, type WireError } from './worker-protocol.js';
 
 export interface WorkerPoolOptions {
@@ -83,6 +83,21 @@ export class WorkerPool implements LoadedModel {
     private readonly options: WorkerPoolOptions,
     private readonly deps: WorkerPoolDeps,
   ) {}
+
+  /** Starts `spec.config.instances` workers running `script` for one model version. */
+  static async startFor(
+    spec: ModelVersionSpec,
+    script: URL,
+    workerData: unknown,
+    deps: WorkerPoolDeps,
+  ): Promise<WorkerPool> {
+    const pool = new WorkerPool(
+      { script, workerData, instances: spec.config.instances, label: `${spec.name}:${spec.version}` },
+      deps,
+    );
+    await pool.start();
+    return pool;
+  }
 
   /** Starts every instance; resolves once all have loaded the model, rejects on the first failure. */
   async start(): Promise<void> {

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { type Clock, InternalError } from '../../../core/index.js';
+import type { Clock } from '../../../core/index.js';
 import type { Backend, BackendDeps, LoadedModel, ModelVersionSpec } from '../backend.js';
-import { resolveModelFile } from '../model-file.js';
+import { requireModelFile } from '../model-file.js';
 import { WorkerPool } from '../worker-pool.js';
 import type { JsWorkerData } from './js-runner.js';
 
@@ -16,15 +15,8 @@ export class JsBackend implements Backend {
   constructor(private readonly clock: Clock) {}
 
   async load(spec: ModelVersionSpec, deps: BackendDeps): Promise<LoadedModel> {
-    const modulePath = resolveModelFile(spec.config.modelFile, spec.versionDir);
-    if (modulePath === undefined || !existsSync(modulePath)) {
-      throw new InternalError(
-        'FLT_MODEL_LOAD_FAILED',
-        `${spec.name}:${spec.version}: model_file not found: ${modulePath ?? spec.config.modelFile}`,
-      );
-    }
     const workerData: JsWorkerData = {
-      modulePath,
+      modulePath: requireModelFile(spec),
       name: spec.name,
       version: spec.version,
       modelDir: spec.modelDir,
@@ -34,16 +26,10 @@ export class JsBackend implements Backend {
       inputs: spec.config.inputs ?? [],
       outputs: spec.config.outputs ?? [],
     };
-    const pool = new WorkerPool(
-      {
-        script: new URL('./js-runner.js', import.meta.url),
-        workerData,
-        instances: spec.config.instances,
-        label: `${spec.name}:${spec.version}`,
-      },
-      { logger: deps.logger, clock: this.clock, infer: deps.infer },
-    );
-    await pool.start();
-    return pool;
+    return WorkerPool.startFor(spec, new URL('./js-runner.js', import.meta.url), workerData, {
+      logger: deps.logger,
+      clock: this.clock,
+      infer: deps.infer,
+    });
   }
 }
