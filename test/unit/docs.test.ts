@@ -8,7 +8,7 @@ import { CLI, ROOT } from '../helpers/paths.js';
 describe('docs stay true to the code', () => {
   it('docs/errors.md lists every error code with its HTTP and gRPC status', () => {
     const page = readFileSync(`${ROOT}docs/errors.md`, 'utf8');
-    const listed = [...page.matchAll(/^\| `(FLT_\w+)` \| (\d+) \| (\w+) \|/gm)].map((m) => [
+    const listed = [...page.matchAll(/^\|\s*`(FLT_\w+)`\s*\|\s*(\d+)\s*\|\s*(\w+)\s*\|/gm)].map((m) => [
       m[1],
       Number(m[2]),
       m[3],
