@@ -1,0 +1,2 @@
+export * from './batch-policy.js';
+export * from './batch-tensors.js';
