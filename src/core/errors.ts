@@ -6,6 +6,7 @@
 /** gRPC status codes by name (the numbers are the ones in grpc's status.proto). */
 export const GRPC_STATUS = {
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
@@ -92,6 +93,16 @@ export const ERROR_CATALOGUE = {
     http: 503,
     grpc: 'UNAVAILABLE',
     summary: 'The server is draining and takes no new work.',
+  },
+  FLT_QUEUE_FULL: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: "The model's batching queue holds max_queue_size requests already.",
+  },
+  FLT_QUEUE_TIMEOUT: {
+    http: 503,
+    grpc: 'DEADLINE_EXCEEDED',
+    summary: 'The request waited longer than queue_timeout_ms for an instance.',
   },
   FLT_UNAUTHENTICATED: {
     http: 401,

@@ -38,6 +38,11 @@ export interface ExecuteTiming {
 export interface ExecuteResult {
   readonly outputs: readonly Tensor[];
   readonly timing: ExecuteTiming;
+  /**
+   * Set when the request ran inside a batch: how many requests shared the execution, and whether
+   * this one is the batch's first (so the execution is counted once).
+   */
+  readonly execution?: { readonly requests: number; readonly leader: boolean };
 }
 
 /** A loaded model version, ready to execute. */

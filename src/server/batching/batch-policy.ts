@@ -31,7 +31,11 @@ export type BatchDecision =
   | { readonly kind: 'idle' };
 
 /** Called when an instance can take a batch: which prefix of the queue to send, or how long to wait. */
-export function decideBatch(queue: readonly QueuedItem[], now: number, config: BatchPolicyConfig): BatchDecision {
+export function decideBatch(
+  queue: readonly QueuedItem[],
+  now: number,
+  config: BatchPolicyConfig,
+): BatchDecision {
   const head = queue[0];
   if (!head) return { kind: 'idle' };
   // The longest prefix that can form one batch, and the running total after each item.
@@ -44,12 +48,15 @@ export function decideBatch(queue: readonly QueuedItem[], now: number, config: B
   }
   if (totals.length === 0) return { kind: 'dispatch', count: 1, size: head.size }; // an oversized head goes alone
   const canGrow = totals.length === queue.length && total < config.maxBatchSize;
-  const target = config.preferredBatchSizes.length > 0 ? Math.max(...config.preferredBatchSizes) : config.maxBatchSize;
+  const target =
+    config.preferredBatchSizes.length > 0 ? Math.max(...config.preferredBatchSizes) : config.maxBatchSize;
   const timedOut = now - head.arrivedAt >= config.maxQueueDelayMs;
-  if (canGrow && total < target && !timedOut) return { kind: 'wait', untilMs: head.arrivedAt + config.maxQueueDelayMs };
+  if (canGrow && total < target && !timedOut)
+    return { kind: 'wait', untilMs: head.arrivedAt + config.maxQueueDelayMs };
   // Dispatch: prefer the longest prefix whose total is a preferred size, else everything that fits.
   for (let i = totals.length - 1; i >= 0; i--) {
-    if (config.preferredBatchSizes.includes(totals[i]!)) return { kind: 'dispatch', count: i + 1, size: totals[i]! };
+    if (config.preferredBatchSizes.includes(totals[i]!))
+      return { kind: 'dispatch', count: i + 1, size: totals[i]! };
   }
   return { kind: 'dispatch', count: totals.length, size: total };
 }

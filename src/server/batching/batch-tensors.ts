@@ -14,7 +14,12 @@ export function concatInputs(requests: readonly (readonly Tensor[])[]): Tensor[]
     const rows = parts.reduce((n, p) => n + p.shape[0]!, 0);
     const shape = [rows, ...t.shape.slice(1)];
     if (t.datatype === 'BYTES') {
-      return { name: t.name, datatype: t.datatype, shape, data: parts.flatMap((p) => p.data as Uint8Array[]) };
+      return {
+        name: t.name,
+        datatype: t.datatype,
+        shape,
+        data: parts.flatMap((p) => p.data as Uint8Array[]),
+      };
     }
     const data = new TYPED_ARRAY[t.datatype](elementCount(shape));
     let offset = 0;
