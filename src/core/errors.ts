@@ -102,7 +102,7 @@ export const ERROR_CATALOGUE = {
   FLT_QUEUE_TIMEOUT: {
     http: 503,
     grpc: 'DEADLINE_EXCEEDED',
-    summary: 'The request waited longer than queue_timeout_ms for an instance.',
+    summary: 'The request waited longer than queue_timeout_us for an instance.',
   },
   FLT_UNAUTHENTICATED: {
     http: 401,

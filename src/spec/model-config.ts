@@ -44,6 +44,17 @@ export const MODEL_CONFIG_DEFAULTS = Object.freeze({
   instances: (): number => availableParallelism(),
 });
 
+const dynamicBatching = z.strictObject({
+  /** Batch sizes to aim for; default: aim for max_batch_size. */
+  preferred_batch_sizes: z.array(z.int().min(1)).default([]),
+  /** How long the oldest request may wait for a fuller batch, in microseconds. */
+  max_queue_delay_us: z.int().min(0).max(10_000_000).default(0),
+  /** Requests allowed to wait; more get 503 (0 = no limit). */
+  max_queue_size: z.int().min(0).default(0),
+  /** How long a request may wait for an instance before it gets 503, in microseconds (0 = no limit). */
+  queue_timeout_us: z.int().min(0).default(0),
+});
+
 const modelConfigSchema = z.strictObject({
   backend: z.enum(['onnx', 'js']).default(MODEL_CONFIG_DEFAULTS.backend),
   /** File in each version folder; default model.onnx (onnx) or model.js (js). */
@@ -55,6 +66,8 @@ const modelConfigSchema = z.strictObject({
   threads: z.int().min(1).max(64).default(MODEL_CONFIG_DEFAULTS.threads),
   version_policy: versionPolicy.default(MODEL_CONFIG_DEFAULTS.version_policy),
   labels: z.string().min(1).optional(),
+  /** On by default when max_batch_size > 0; `false` turns it off. */
+  dynamic_batching: z.union([z.literal(false), dynamicBatching]).optional(),
   /** Free-form settings handed to a js backend's module. */
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
@@ -71,6 +84,16 @@ export interface ModelConfig {
   readonly versionPolicy: VersionPolicy;
   readonly labels?: string;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** Dynamic batching settings, or undefined when the model does not batch. */
+  readonly dynamicBatching?: DynamicBatchingConfig;
+}
+
+/** Triton's dynamic batcher settings, in milliseconds. */
+export interface DynamicBatchingConfig {
+  readonly preferredBatchSizes: readonly number[];
+  readonly maxQueueDelayMs: number;
+  readonly maxQueueSize: number;
+  readonly queueTimeoutMs: number;
 }
 
 /** Validates a parsed config object; `file` names it in errors. */
@@ -84,6 +107,17 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
       `${c.inputs === undefined ? 'inputs' : 'outputs'}: required when backend is js`,
     );
   }
+  const batching =
+    c.dynamic_batching === false ? undefined : (c.dynamic_batching ?? dynamicBatching.parse({}));
+  if (batching && c.max_batch_size > 0) {
+    const over = batching.preferred_batch_sizes.find((n) => n > c.max_batch_size);
+    if (over !== undefined) {
+      throw new ConfigError(
+        file,
+        `dynamic_batching.preferred_batch_sizes: ${over} exceeds max_batch_size ${c.max_batch_size}`,
+      );
+    }
+  }
   return {
     backend: c.backend,
     modelFile: c.model_file ?? (c.backend === 'onnx' ? 'model.onnx' : 'model.js'),
@@ -95,6 +129,16 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     versionPolicy: c.version_policy,
     ...(c.labels ? { labels: c.labels } : {}),
     parameters: c.parameters,
+    ...(batching && c.max_batch_size > 0
+      ? {
+          dynamicBatching: {
+            preferredBatchSizes: batching.preferred_batch_sizes,
+            maxQueueDelayMs: batching.max_queue_delay_us / 1000,
+            maxQueueSize: batching.max_queue_size,
+            queueTimeoutMs: batching.queue_timeout_us / 1000,
+          },
+        }
+      : {}),
   };
 }
 

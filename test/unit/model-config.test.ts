@@ -35,6 +35,30 @@ describe('model config', () => {
       versions: [1, 3],
     });
   });
+  it('batches dynamically by default when the model has a batch dimension', () => {
+    assert.equal(parseModelConfigYaml('', 'f').dynamicBatching, undefined);
+    assert.deepEqual(parseModelConfigYaml('max_batch_size: 8', 'f').dynamicBatching, {
+      preferredBatchSizes: [],
+      maxQueueDelayMs: 0,
+      maxQueueSize: 0,
+      queueTimeoutMs: 0,
+    });
+    assert.equal(
+      parseModelConfigYaml('max_batch_size: 8\ndynamic_batching: false', 'f').dynamicBatching,
+      undefined,
+    );
+    const c = parseModelConfigYaml(
+      'max_batch_size: 8\ndynamic_batching: { preferred_batch_sizes: [4, 8], max_queue_delay_us: 500, max_queue_size: 100, queue_timeout_us: 2000000 }',
+      'f',
+    );
+    assert.deepEqual(c.dynamicBatching, {
+      preferredBatchSizes: [4, 8],
+      maxQueueDelayMs: 0.5,
+      maxQueueSize: 100,
+      queueTimeoutMs: 2000,
+    });
+  });
+
   it('accepts Triton datatype names in inputs', () => {
     const c = parseModelConfigYaml('inputs: [{ name: x, datatype: TYPE_FP32, shape: [-1, 4] }]', 'f');
     assert.equal(c.inputs?.[0]?.datatype, 'FP32');
@@ -49,6 +73,11 @@ describe('model config', () => {
       /inputs\[0\]\.datatype: unknown datatype.*\(got "FP8"\)/,
     ],
     ['backend: js', /inputs: required when backend is js/],
+    [
+      'max_batch_size: 4\ndynamic_batching: { preferred_batch_sizes: [8] }',
+      /preferred_batch_sizes: 8 exceeds max_batch_size 4/,
+    ],
+    ['dynamic_batching: { max_queue_delay: 5 }', /max_queue_delay/],
     ['a: [', /not valid YAML/],
   ];
   for (const [yaml, message] of bad) {
