@@ -28,13 +28,14 @@ export class InferenceService {
         { name: req.model, inputs: lease.inputs, outputs: lease.outputs },
         lease.config.maxBatchSize,
       );
-      const { outputs, timing } = await lease.loaded.execute(checked.inputs, checked.outputs);
-      lease.metrics.success(
-        (this.clock.now() - start) / 1000,
-        timing.queueMs / 1000,
-        timing.computeMs / 1000,
-        checked.batchSize,
-      );
+      const { outputs, timing, execution } = await lease.loaded.execute(checked.inputs, checked.outputs);
+      lease.metrics.success({
+        requestS: (this.clock.now() - start) / 1000,
+        queueS: timing.queueMs / 1000,
+        computeS: timing.computeMs / 1000,
+        inferences: checked.batchSize,
+        executions: execution === undefined || execution.leader ? 1 : 0,
+      });
       return {
         model: req.model,
         version: String(lease.version),

@@ -64,8 +64,15 @@ export function validateRequest(
         `input "${spec.name}": shape ${fmtShape(t.shape)} but model "${model.name}" takes ${fmtShape(spec.shape)}`,
       );
     }
-    if (maxBatchSize > 0 && t.shape.length > 0) {
-      const batch = t.shape[0]!;
+    if (maxBatchSize > 0) {
+      const batch = t.shape[0] ?? 0;
+      // Batched requests are joined along dimension 0, so every input must agree on it.
+      if (spec !== model.inputs[0] && batch !== batchSize) {
+        throw new InvalidRequestError(
+          'FLT_SHAPE_MISMATCH',
+          `input "${spec.name}": batch dimension ${batch} differs from input "${model.inputs[0]!.name}" (${batchSize})`,
+        );
+      }
       if (batch > maxBatchSize) {
         throw new InvalidRequestError(
           'FLT_BATCH_TOO_LARGE',

@@ -3,6 +3,7 @@ import {
   type Clock,
   FlotillaError,
   InternalError,
+  InvalidRequestError,
   type Logger,
   type Tensor,
   type TensorSpec,
@@ -60,6 +61,8 @@ const FAST_MODEL_MS = 2;
 const EWMA_ALPHA = 0.1;
 
 function fromWire(e: WireError, label: string): FlotillaError {
+  // A module refusing its input on purpose (see JsModelModule.infer) is the caller's mistake.
+  if (e.code === 'FLT_INVALID_FIELD') return new InvalidRequestError(e.code, `${label}: ${e.message}`);
   return new InternalError('FLT_INFERENCE_FAILED', `${label}: ${e.message}`);
 }
 
@@ -70,6 +73,7 @@ function fromWire(e: WireError, label: string): FlotillaError {
  * and its job fails rather than hangs.
  */
 export class WorkerPool implements LoadedModel {
+  private availableListener: (() => void) | undefined;
   inputs: readonly TensorSpec[] = [];
   outputs: readonly TensorSpec[] = [];
   private readonly slots: Slot[] = [];
@@ -121,6 +125,7 @@ export class WorkerPool implements LoadedModel {
           slot.ready = true;
           resolve();
           this.pump();
+          this.availableListener?.();
         } else if (msg.type === 'load-failed') {
           reject(new InternalError('FLT_MODEL_LOAD_FAILED', `${this.options.label}: ${msg.error.message}`));
         } else {
@@ -166,6 +171,12 @@ export class WorkerPool implements LoadedModel {
     });
   }
 
+  /** A job left an instance: start queued work, then tell the batcher in front. */
+  private finished(): void {
+    this.pump();
+    this.availableListener?.();
+  }
+
   private failJob(slot: Slot, err: Error): void {
     for (const job of slot.jobs.splice(0)) job.reject(err);
   }
@@ -181,13 +192,13 @@ export class WorkerPool implements LoadedModel {
             timing: { queueMs: job.dispatchedAt - job.enqueuedAt, computeMs: msg.computeMs },
           });
         }
-        this.pump();
+        this.finished();
         return;
       }
       case 'error': {
         const job = slot.jobs.shift();
         if (job?.id === msg.id) job.reject(fromWire(msg.error, this.options.label));
-        this.pump();
+        this.finished();
         return;
       }
       case 'call':
@@ -244,6 +255,19 @@ export class WorkerPool implements LoadedModel {
   /** Number of executions waiting for an instance. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Executions that would start now rather than wait (a batcher in front reads this). */
+  available(): number {
+    const depth = pipelineDepth(this.computeMs);
+    let free = 0;
+    for (const s of this.slots) if (s.ready) free += Math.max(0, depth - s.jobs.length);
+    return Math.max(0, free - this.queue.length);
+  }
+
+  /** Called whenever an instance frees up or starts. */
+  onAvailable(listener: () => void): void {
+    this.availableListener = listener;
   }
 
   private pump(): void {

@@ -5,9 +5,20 @@ const DURATION_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** One answered request, for the metrics. */
+export interface RequestSample {
+  readonly requestS: number;
+  readonly queueS: number;
+  readonly computeS: number;
+  /** Inferences the request held (its batch dimension). */
+  readonly inferences: number;
+  /** Model executions to count for it: 1, or 0 for all but one request of a shared batch. */
+  readonly executions: number;
+}
+
 /** The metrics of one model version, with its label values bound once (the hot path only increments). */
 export interface VersionMetrics {
-  success(requestS: number, queueS: number, computeS: number, inferences: number): void;
+  success(s: RequestSample): void;
   failure(reason: string, requestS: number): void;
   pending(delta: number): void;
 }
@@ -111,13 +122,13 @@ export class ModelMetrics {
     const pending = this.pendingRequests.labels(labels);
     pending.set(0);
     return {
-      success: (requestS, queueS, computeS, n) => {
+      success: (r) => {
         success.inc();
-        inferences.inc(n);
-        execs.inc();
-        request.observe(requestS);
-        queue.observe(queueS);
-        compute.observe(computeS);
+        inferences.inc(r.inferences);
+        if (r.executions > 0) execs.inc(r.executions);
+        request.observe(r.requestS);
+        queue.observe(r.queueS);
+        compute.observe(r.computeS);
       },
       failure: (reason, requestS) => {
         this.requestFailure.labels({ model, version, reason }).inc();

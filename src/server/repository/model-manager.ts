@@ -10,6 +10,7 @@ import {
 } from '../../core/index.js';
 import type { ModelConfig } from '../../spec/index.js';
 import type { Backend, InferCall, LoadedModel } from '../backends/index.js';
+import { type BatchExecutor, DynamicBatcher, realTimers } from '../batching/index.js';
 import type { ModelMetrics, VersionMetrics } from '../metrics/model-metrics.js';
 import { checkModelName, parseVersion } from './model-name.js';
 import { type ScannedModel, scanModel, scanRepository } from './scan.js';
@@ -204,7 +205,9 @@ export class ModelManager {
         },
         { logger: this.deps.logger, infer: this.deps.infer },
       );
-      slot.loaded = loaded;
+      slot.loaded = config.dynamicBatching
+        ? this.withBatching(loaded, config, `${entry.name}:${version}`)
+        : loaded;
       slot.inputs = mergeSpecs(config.inputs, loaded.inputs, 'inputs', entry.name);
       slot.outputs = mergeSpecs(config.outputs, loaded.outputs, 'outputs', entry.name);
       if (this.closing) throw new Error('the server is shutting down');
@@ -228,6 +231,23 @@ export class ModelManager {
       slot.reason = err instanceof Error ? err.message : String(err);
       this.deps.logger.error('failed to load model version', { ...label, error: slot.reason });
     }
+  }
+
+  /** Puts Triton's dynamic batcher in front of a model that can take batches. */
+  private withBatching(loaded: LoadedModel, config: ModelConfig, label: string): LoadedModel {
+    const executor = loaded as Partial<BatchExecutor>;
+    if (
+      !config.dynamicBatching ||
+      typeof executor.available !== 'function' ||
+      typeof executor.onAvailable !== 'function'
+    ) {
+      return loaded;
+    }
+    return new DynamicBatcher(
+      loaded as BatchExecutor,
+      { maxBatchSize: config.maxBatchSize, ...config.dynamicBatching, label },
+      { clock: this.deps.clock, timers: realTimers },
+    );
   }
 
   private async readLabels(entry: ModelEntry, file: string): Promise<string[]> {
