@@ -13,12 +13,24 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('Serve a model repository over the Open Inference Protocol v2 (HTTP).')
+  .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
   .requiredOption(
     '--model-repository <dir>',
     'repository folder: <dir>/<model>/config.yaml and numbered version folders',
   )
   .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
+  .option(
+    '--grpc-port <port>',
+    'gRPC port for KServe/Triton clients (inference.GRPCInferenceService; 0 picks a free port and logs it)',
+    parsePort,
+    8001,
+  )
+  .option(
+    '--grpc-max-message <bytes>',
+    'largest gRPC message received or sent, e.g. 268435456 or 256MiB (larger: RESOURCE_EXHAUSTED)',
+    parseBytes,
+    256 * 1024 ** 2,
+  )
   .option(
     '--host <address>',
     'address to bind; the data plane stays on loopback unless told otherwise',
@@ -56,6 +68,8 @@ program
     await serve({
       modelRepository: opts['modelRepository'] as string,
       httpPort: opts['httpPort'] as number,
+      grpcPort: opts['grpcPort'] as number,
+      grpcMaxMessage: opts['grpcMaxMessage'] as number,
       host: opts['host'] as string,
       ...(opts['models'] ? { models: opts['models'] as string[] } : {}),
       pollInterval: opts['pollInterval'] as number,

@@ -3,6 +3,10 @@ import { resolve } from 'node:path';
 import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
 import {
   addOipRoutes,
+  addPaddleRoutes,
+  addTfServingRoutes,
+  GrpcServer,
+  grpcAddress,
   type Handler,
   HttpServer,
   InferenceService,
@@ -19,6 +23,10 @@ import { VERSION } from './version.js';
 export interface ServeOptions {
   readonly modelRepository: string;
   readonly httpPort: number;
+  /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
+  readonly grpcPort: number;
+  /** Largest gRPC message received or sent, in bytes. */
+  readonly grpcMaxMessage: number;
   readonly host: string;
   readonly models?: readonly string[];
   readonly pollInterval: number;
@@ -33,6 +41,13 @@ export async function serve(options: ServeOptions): Promise<void> {
   const root = resolve(options.modelRepository);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new ConfigError('--model-repository', `${root} is not a directory`);
+  }
+  // gRPC keeps message limits in a signed 32-bit integer.
+  if (options.grpcMaxMessage < 1 || options.grpcMaxMessage > 2 ** 31 - 1) {
+    throw new ConfigError(
+      '--grpc-max-message',
+      `${options.grpcMaxMessage} bytes is not within 1 and 2147483647`,
+    );
   }
   const clock = systemClock;
   const metrics = new ModelMetrics();
@@ -58,14 +73,32 @@ export async function serve(options: ServeOptions): Promise<void> {
     serverVersion: VERSION,
     accepting: () => accepting,
   });
+  addTfServingRoutes(router, { manager, service, accepting: () => accepting });
+  addPaddleRoutes(router, { manager, service, accepting: () => accepting });
   const http = new HttpServer(
     { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBody },
     router,
     logger,
   );
+  const grpc = new GrpcServer(
+    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
+    {
+      manager,
+      service,
+      adminToken: options.adminToken,
+      serverVersion: VERSION,
+      accepting: () => accepting,
+      logger,
+    },
+  );
   // Listen first so liveness answers while models load; readiness waits for them.
   const address = await http.listen();
-  logger.info('listening', { http: `http://${options.host}:${address.port}`, repository: root });
+  const grpcPort = (await grpc.start()).port;
+  logger.info('listening', {
+    http: `http://${options.host}:${address.port}`,
+    grpc: grpcAddress(options.host, grpcPort),
+    repository: root,
+  });
   const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
 
   let stopping = false;
@@ -79,7 +112,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger.info('draining', { signal });
     poller.close();
     void (async () => {
-      await http.close();
+      // Both front ends finish their calls in flight before the models unload under them.
+      await Promise.all([http.close(), grpc.close()]);
       await manager.close();
       logger.info('stopped');
       process.exit(0);

@@ -5,6 +5,8 @@ import { CLI } from './paths.js';
 /** A running `flotilla` CLI process. */
 export interface FlotillaProcess {
   readonly url: string;
+  /** The gRPC `host:port` (from the same `listening` line); empty if the line has none. */
+  readonly grpcAddress: string;
   readonly proc: ChildProcess;
   /** Everything the process has written to stderr so far. */
   logs(): string;
@@ -13,14 +15,14 @@ export interface FlotillaProcess {
 }
 
 /**
- * Starts `flotilla serve` (the real CLI) on a free port and resolves once it is ready
+ * Starts `flotilla serve` (the real CLI) on free HTTP and gRPC ports and resolves once it is ready
  * (or once it listens, with `waitReady: false`).
  */
 export async function startServe(
   args: readonly string[],
   options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<FlotillaProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', ...args], {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--grpc-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
@@ -28,17 +30,18 @@ export async function startServe(
   proc.stderr!.setEncoding('utf8');
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (d: string) => (logs += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, grpcAddress] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`flotilla did not listen within 30 s:\n${logs}`)),
       30_000,
     );
     proc.stderr!.on('data', (d: string) => {
       logs += d;
-      const m = /listening http=(\S+)/.exec(logs);
+      // The whole line, so a chunk ending mid-line cannot hide the grpc address.
+      const m = /listening http=(\S+)([^\n]*)\n/.exec(logs);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve([m[1]!, /\bgrpc=(\S+)/.exec(m[2]!)?.[1] ?? '']);
       }
     });
     proc.once('exit', (code) => {
@@ -48,6 +51,7 @@ export async function startServe(
   });
   const handle: FlotillaProcess = {
     url,
+    grpcAddress,
     proc,
     logs: () => logs,
     async stop(signal = 'SIGTERM') {

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+
+/** The fully qualified name of the inference service in proto/grpc_service.proto. */
+export const OIP_GRPC_SERVICE = 'inference.GRPCInferenceService';
+
+/**
+ * How proto-loader maps messages to plain objects (the shapes in messages.ts):
+ * - `keepCase`: field names as in the .proto (`raw_input_contents`), as KServe and Triton spell them;
+ * - `longs: String`: int64/uint64 as exact decimal strings, since a JS number loses INT64 values
+ *   above 2^53 and BigInt is not one of the loader's choices;
+ * - `bytes: Buffer`: raw contents arrive as Buffers viewing the received message, no base64;
+ * - `defaults: true`: absent fields read as their proto3 defaults ('' / [] / {}), so an empty
+ *   `model_version` means "no version" exactly as the protocol says;
+ * - `oneofs: true`: `InferParameter.parameter_choice` names the member that is set.
+ */
+export const PROTO_LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+};
+
+/**
+ * Path of the interface definition Flotilla serves: found by looking upward from this module,
+ * so it resolves from src/ and from dist/src/ alike.
+ */
+export function oipGrpcProtoPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'proto', 'grpc_service.proto');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('proto/grpc_service.proto not found above ' + import.meta.url);
+    dir = parent;
+  }
+}
+
+/** Loads proto/grpc_service.proto with `PROTO_LOADER_OPTIONS` (synchronously: once at start). */
+export function loadOipGrpcDefinition(): PackageDefinition {
+  return loadSync(oipGrpcProtoPath(), PROTO_LOADER_OPTIONS);
+}

@@ -1,0 +1,1 @@
+export * from './prediction-codec.js';

@@ -1,0 +1,5 @@
+export * from './dense-json.js';
+export * from './json-text.js';
+export * from './model-status.js';
+export * from './predict-request.js';
+export * from './predict-response.js';

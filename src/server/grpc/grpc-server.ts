@@ -1,0 +1,63 @@
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { InternalError } from '../../core/index.js';
+import { loadOipGrpcDefinition, OIP_GRPC_SERVICE } from '../../protocol/oip-grpc/index.js';
+import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; `start` says which. */
+  readonly port: number;
+  /** Largest message received or sent, in bytes (gRPC's own default is 4 MiB received). */
+  readonly maxMessageBytes: number;
+}
+
+/** `host:port` as gRPC targets spell it (IPv6 addresses in brackets). */
+export function grpcAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function serviceDefinition(): ServiceDefinition {
+  const def = loadOipGrpcDefinition()[OIP_GRPC_SERVICE];
+  // A service entry maps method names to definitions; messages carry `format` instead.
+  if (!def || 'format' in def)
+    throw new InternalError('FLT_INTERNAL', `${OIP_GRPC_SERVICE} missing from the proto`);
+  return def as ServiceDefinition;
+}
+
+/**
+ * The Open Inference Protocol v2 over gRPC (KServe/Triton `inference.GRPCInferenceService`), on
+ * @grpc/grpc-js. `close` drains: it stops accepting calls and resolves once those in flight are
+ * answered.
+ */
+export class GrpcServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly options: GrpcServerOptions,
+    deps: OipGrpcDeps,
+  ) {
+    this.server = new Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_send_message_length': options.maxMessageBytes,
+    });
+    this.server.addService(serviceDefinition(), oipGrpcHandlers(deps));
+  }
+
+  /** Binds and starts serving; resolves with the port bound. */
+  start(): Promise<{ port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(
+        grpcAddress(this.options.host, this.options.port),
+        ServerCredentials.createInsecure(),
+        (err, port) => (err ? reject(err) : resolve({ port })),
+      );
+    });
+  }
+
+  /** Stops accepting calls and resolves once every call in flight has been answered. */
+  close(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.server.tryShutdown((err) => (err ? reject(err) : resolve())),
+    );
+  }
+}

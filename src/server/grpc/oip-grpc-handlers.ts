@@ -1,0 +1,167 @@
+import {
+  type handleUnaryCall,
+  Metadata,
+  type status,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { asFlotillaError, type Logger, type TensorSpec, UnavailableError } from '../../core/index.js';
+import {
+  decodeModelInferRequest,
+  encodeModelInferResponse,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+  type ModelMetadataResponseMessage,
+  type ModelRefMessage,
+  type RepositoryIndexRequestMessage,
+  type RepositoryIndexResponseMessage,
+  type RepositoryModelLoadResponseMessage,
+  type RepositoryModelRequestMessage,
+  type RepositoryModelUnloadResponseMessage,
+  repositoryModelName,
+  type ServerMetadataResponseMessage,
+  type TensorMetadataMessage,
+} from '../../protocol/oip-grpc/index.js';
+import { checkAdmin } from '../http/admin-auth.js';
+import { EXTENSIONS } from '../http/oip-routes.js';
+import type { InferenceService } from '../inference-service.js';
+import type { ModelManager } from '../repository/model-manager.js';
+
+/** What the gRPC handlers call: the same parts the REST routes call. */
+export interface OipGrpcDeps {
+  readonly manager: ModelManager;
+  readonly service: InferenceService;
+  readonly adminToken: string | undefined;
+  /** Server version for ServerMetadata. */
+  readonly serverVersion: string;
+  /** False once the server is draining. */
+  readonly accepting: () => boolean;
+  readonly logger: Logger;
+}
+
+/** Trailing metadata key carrying the Flotilla error code, so gRPC clients can branch on codes too. */
+export const ERROR_CODE_METADATA = 'flotilla-error-code';
+
+/**
+ * A unary handler around a plain async function: a thrown error becomes the gRPC status of its
+ * catalogue code, with the same message REST sends, and its code in trailing metadata.
+ */
+function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  fn: (request: Req, metadata: Metadata) => Promise<Res> | Res,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    void (async () => {
+      let result: Res;
+      try {
+        result = await fn(call.request, call.metadata);
+      } catch (err) {
+        const e = asFlotillaError(err);
+        if (e.httpStatus >= 500) logger.error('grpc call failed', { method, code: e.code, error: e.message });
+        const trailer = new Metadata();
+        trailer.set(ERROR_CODE_METADATA, e.code);
+        callback({ code: e.grpcStatus as status, details: e.message, metadata: trailer });
+        return;
+      }
+      // Outside the try: a failure to send must not be answered a second time.
+      callback(null, result);
+    })();
+  };
+}
+
+/** The admin token check of REST, reading `authorization: Bearer <token>` from call metadata. */
+function checkAdminMetadata(metadata: Metadata, token: string | undefined): void {
+  const value = metadata.get('authorization')[0];
+  checkAdmin(typeof value === 'string' ? { authorization: value } : {}, token);
+}
+
+const tensorMetadata = (t: TensorSpec): TensorMetadataMessage => ({
+  name: t.name,
+  datatype: t.datatype,
+  shape: [...t.shape],
+});
+
+/** An empty version field means "no version" (proto3 cannot tell unset from ''). */
+const versionOf = (v: string | undefined): string | undefined => (v ? v : undefined);
+
+/**
+ * The `inference.GRPCInferenceService` methods, one for one with the REST routes of
+ * oip-routes.ts: same checks in the same order, same errors.
+ */
+export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation {
+  const { manager, service, logger } = deps;
+  return {
+    ServerLive: unary('ServerLive', logger, () => ({ live: true })),
+    ServerReady: unary('ServerReady', logger, () => ({ ready: deps.accepting() && manager.isReady() })),
+    ModelReady: unary('ModelReady', logger, (req: ModelRefMessage) => ({
+      ready: manager.isModelReady(req.name ?? '', versionOf(req.version)),
+    })),
+    ServerMetadata: unary(
+      'ServerMetadata',
+      logger,
+      (): ServerMetadataResponseMessage => ({
+        name: 'flotilla',
+        version: deps.serverVersion,
+        extensions: EXTENSIONS,
+      }),
+    ),
+    ModelMetadata: unary('ModelMetadata', logger, (req: ModelRefMessage): ModelMetadataResponseMessage => {
+      const m = manager.metadata(req.name ?? '', versionOf(req.version));
+      return {
+        name: m.name,
+        versions: m.versions,
+        platform: m.platform,
+        inputs: m.inputs.map(tensorMetadata),
+        outputs: m.outputs.map(tensorMetadata),
+      };
+    }),
+    ModelInfer: unary(
+      'ModelInfer',
+      logger,
+      async (req: ModelInferRequestMessage): Promise<ModelInferResponseMessage> => {
+        if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+        // Name the missing model before complaining about the tensors sent to it.
+        manager.assertServable(req.model_name ?? '', versionOf(req.model_version));
+        const { request, raw } = decodeModelInferRequest(req);
+        const response = await service.infer(request);
+        return encodeModelInferResponse(response, { raw });
+      },
+    ),
+    RepositoryIndex: unary(
+      'RepositoryIndex',
+      logger,
+      async (req: RepositoryIndexRequestMessage, metadata): Promise<RepositoryIndexResponseMessage> => {
+        checkAdminMetadata(metadata, deps.adminToken);
+        const rows = await manager.index(req.ready === true);
+        return {
+          models: rows.map((r) => ({
+            name: r.name,
+            version: r.version ?? '',
+            state: r.state,
+            reason: r.reason,
+          })),
+        };
+      },
+    ),
+    RepositoryModelLoad: unary(
+      'RepositoryModelLoad',
+      logger,
+      async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelLoadResponseMessage> => {
+        checkAdminMetadata(metadata, deps.adminToken);
+        const model = repositoryModelName(req);
+        await manager.loadModel(model);
+        return { model_name: model, isLoaded: true };
+      },
+    ),
+    RepositoryModelUnload: unary(
+      'RepositoryModelUnload',
+      logger,
+      async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelUnloadResponseMessage> => {
+        checkAdminMetadata(metadata, deps.adminToken);
+        const model = repositoryModelName(req);
+        await manager.unloadModel(model);
+        return { model_name: model, isUnloaded: true };
+      },
+    ),
+  };
+}
