@@ -10,8 +10,6 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Pool } from 'undici';
@@ -20,8 +18,9 @@ import { type ClosedLoopResult, runClosedLoop } from '../src/bench/index.js';
 import { encodeInferRequest } from '../src/protocol/oip-rest/index.js';
 import { startServe } from '../test/helpers/flotilla-process.js';
 import { EXAMPLE_MODELS, ROOT } from '../test/helpers/paths.js';
+import { numberArg, writeBenchResults } from './lib/results.js';
 
-const durationS = Number(process.argv[process.argv.indexOf('--duration') + 1] || 5);
+const durationS = numberArg('duration', 5);
 const CONCURRENCIES = [1, 8];
 const MODEL = join(EXAMPLE_MODELS, 'mnist', '2', 'model.onnx');
 
@@ -156,46 +155,27 @@ async function main(): Promise<void> {
     requests: r.result.requests,
     errors: r.result.errors,
   }));
-  const machine = {
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-  };
-  const out = join(ROOT, 'bench', 'results');
-  writeFileSync(
-    join(out, 'server-overhead.json'),
-    JSON.stringify(
-      {
-        bench: 'server-overhead',
-        model: 'mnist:2',
-        durationS,
-        date: new Date().toISOString(),
-        machine,
-        rows: table,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  const md = [
-    '# bench/server-overhead',
-    '',
-    `mnist version 2, one digit per request, ${durationS} s per row, closed loop; ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}.`,
-    'Ratios: inferences/s divided by raw onnxruntime-node `session.run` in one process, and by a bare node:http server that',
-    'answers the same binary exchange without inference (the HTTP floor), each at the same concurrency and in the same run.',
-    'The load generator runs in the same process as the raw baseline and shares the 2 cores with the server.',
-    'Written by `node dist/bench/server-overhead.js`; do not edit by hand.',
-    '',
-    '| path | concurrency | inferences/s | ratio to raw | ratio to HTTP floor | p50 ms | p99 ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...table.map(
-      (r) =>
-        `| ${r.path} | ${r.concurrency} | ${r.inferencesPerS} | ${fmt(r.ratioToRaw, 3)} | ${fmt(r.ratioToHttpFloor, 3)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${r.errors} |`,
-    ),
-    '',
-  ].join('\n');
-  writeFileSync(join(out, 'server-overhead.md'), md);
-  process.stdout.write(md);
+  writeBenchResults({
+    name: 'server-overhead',
+    description: [
+      `mnist version 2, one digit per request, ${durationS} s per row, closed loop.`,
+      'Ratios: inferences/s divided by raw onnxruntime-node `session.run` in one process, and by a bare node:http server that',
+      'answers the same binary exchange without inference (the HTTP floor), each at the same concurrency and in the same run.',
+      'The load generator runs in the same process as the raw baseline and shares the cores with the server.',
+    ],
+    columns: [
+      { heading: 'path', value: (r) => r.path },
+      { heading: 'concurrency', value: (r) => r.concurrency, numeric: true },
+      { heading: 'inferences/s', value: (r) => r.inferencesPerS, numeric: true },
+      { heading: 'ratio to raw', value: (r) => fmt(r.ratioToRaw, 3), numeric: true },
+      { heading: 'ratio to HTTP floor', value: (r) => fmt(r.ratioToHttpFloor, 3), numeric: true },
+      { heading: 'p50 ms', value: (r) => fmt(r.p50Ms, 3), numeric: true },
+      { heading: 'p99 ms', value: (r) => fmt(r.p99Ms, 3), numeric: true },
+      { heading: 'errors', value: (r) => r.errors, numeric: true },
+    ],
+    rows: table,
+    meta: { model: 'mnist:2', durationS },
+  });
 }
 
 await main();

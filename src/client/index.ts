@@ -1,1 +1,2 @@
+export * from './oip-grpc-client.js';
 export * from './oip-http-client.js';

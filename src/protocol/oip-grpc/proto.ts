@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { InternalError } from '../../core/index.js';
 
 /** The fully qualified name of the inference service in proto/grpc_service.proto. */
 export const OIP_GRPC_SERVICE = 'inference.GRPCInferenceService';
@@ -43,4 +45,13 @@ export function oipGrpcProtoPath(): string {
 /** Loads proto/grpc_service.proto with `PROTO_LOADER_OPTIONS` (synchronously: once at start). */
 export function loadOipGrpcDefinition(): PackageDefinition {
   return loadSync(oipGrpcProtoPath(), PROTO_LOADER_OPTIONS);
+}
+
+/** The `GRPCInferenceService` definition, for a server's `addService` or a generic client. */
+export function oipGrpcServiceDefinition(): ServiceDefinition {
+  const def = loadOipGrpcDefinition()[OIP_GRPC_SERVICE];
+  // A service entry maps method names to definitions; messages carry `format` instead.
+  if (!def || 'format' in def)
+    throw new InternalError('FLT_INTERNAL', `${OIP_GRPC_SERVICE} missing from the proto`);
+  return def as ServiceDefinition;
 }

@@ -1,6 +1,5 @@
-import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
-import { InternalError } from '../../core/index.js';
-import { loadOipGrpcDefinition, OIP_GRPC_SERVICE } from '../../protocol/oip-grpc/index.js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { oipGrpcServiceDefinition } from '../../protocol/oip-grpc/index.js';
 import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
 
 export interface GrpcServerOptions {
@@ -14,14 +13,6 @@ export interface GrpcServerOptions {
 /** `host:port` as gRPC targets spell it (IPv6 addresses in brackets). */
 export function grpcAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function serviceDefinition(): ServiceDefinition {
-  const def = loadOipGrpcDefinition()[OIP_GRPC_SERVICE];
-  // A service entry maps method names to definitions; messages carry `format` instead.
-  if (!def || 'format' in def)
-    throw new InternalError('FLT_INTERNAL', `${OIP_GRPC_SERVICE} missing from the proto`);
-  return def as ServiceDefinition;
 }
 
 /**
@@ -40,7 +31,7 @@ export class GrpcServer {
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': options.maxMessageBytes,
     });
-    this.server.addService(serviceDefinition(), oipGrpcHandlers(deps));
+    this.server.addService(oipGrpcServiceDefinition(), oipGrpcHandlers(deps));
   }
 
   /** Binds and starts serving; resolves with the port bound. */

@@ -1,0 +1,88 @@
+import {
+  type Client,
+  credentials,
+  Metadata,
+  makeGenericClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import type { InferRequest, InferResponse } from '../core/index.js';
+import {
+  decodeModelInferResponse,
+  encodeModelInferRequest,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+  oipGrpcServiceDefinition,
+} from '../protocol/oip-grpc/index.js';
+
+/** A failed call: the gRPC status, its message, and Flotilla's error code when the server sent one. */
+export class OipGrpcError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'OipGrpcError';
+  }
+}
+
+export interface OipGrpcClientOptions {
+  /** `host:port` */
+  readonly address: string;
+  /** Largest message sent or received (gRPC's default receive limit is 4 MiB). */
+  readonly maxMessageBytes?: number;
+}
+
+type Unary = (
+  req: unknown,
+  metadata: Metadata,
+  callback: (err: ServiceError | null, res: unknown) => void,
+) => void;
+
+/**
+ * A typed Open Inference Protocol v2 client over gRPC (`inference.GRPCInferenceService`), built on
+ * the same proto and codec as the server. Used by tests and the bench.
+ */
+export class OipGrpcClient {
+  private readonly client: Client;
+
+  constructor(options: OipGrpcClientOptions) {
+    const Ctor = makeGenericClientConstructor(oipGrpcServiceDefinition(), 'GRPCInferenceService');
+    const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
+    this.client = new Ctor(options.address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': max,
+      'grpc.max_send_message_length': max,
+    });
+  }
+
+  private call<T>(method: string, req: unknown, metadata = new Metadata()): Promise<T> {
+    const fn = (this.client as unknown as Record<string, Unary>)[method]!.bind(this.client);
+    return new Promise((resolve, reject) =>
+      fn(req, metadata, (err, res) => {
+        if (!err) return resolve(res as T);
+        const code = err.metadata?.get('flotilla-error-code')[0];
+        reject(
+          new OipGrpcError(err.code, err.details || err.message, typeof code === 'string' ? code : undefined),
+        );
+      }),
+    );
+  }
+
+  /** Runs an inference; `raw` sends tensors in `raw_input_contents` (and gets raw outputs back). */
+  async infer(req: InferRequest, options: { readonly raw?: boolean } = {}): Promise<InferResponse> {
+    return decodeModelInferResponse(await this.modelInfer(encodeModelInferRequest(req, options)));
+  }
+
+  /** `ModelInfer` with an already encoded message (load generators encode once and resend). */
+  modelInfer(message: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
+    return this.call<ModelInferResponseMessage>('ModelInfer', message);
+  }
+
+  async serverReady(): Promise<boolean> {
+    return (await this.call<{ ready: boolean }>('ServerReady', {})).ready;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
