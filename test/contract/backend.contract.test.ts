@@ -131,6 +131,22 @@ describe('worker pool', () => {
     }
   });
 
+  it('turns a module refusing its input into a 400 and anything else into a 500 naming the model', () => {
+    const refused = errorFromWorker({ message: 'image is zero-sized', code: 'FLT_INVALID_FIELD' }, 'ocr:1');
+    assert.deepEqual(
+      [refused.httpStatus, refused.code, refused.message],
+      [400, 'FLT_INVALID_FIELD', 'ocr:1: image is zero-sized'],
+    );
+    for (const e of [
+      { message: 'boom' },
+      { message: 'boom', code: 'ERR_SOMETHING' },
+      { message: 'boom', code: 'FLT_INTERNAL' },
+    ]) {
+      const err = errorFromWorker(e, 'm:2');
+      assert.deepEqual([err.httpStatus, err.code, err.message], [500, 'FLT_INFERENCE_FAILED', 'm:2: boom']);
+    }
+  });
+
   it('pipelines fast models and not slow ones', () => {
     assert.equal(pipelineDepth(0.05), 2);
     assert.equal(pipelineDepth(50), 1);

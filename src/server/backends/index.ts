@@ -3,4 +3,4 @@ export * from './js/js-backend.js';
 export type * from './js/js-model-api.js';
 export * from './model-file.js';
 export * from './onnx/onnx-backend.js';
-export { pipelineDepth } from './worker-pool.js';
+export { errorFromWorker, pipelineDepth } from './worker-pool.js';

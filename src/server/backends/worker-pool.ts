@@ -60,7 +60,8 @@ const FAST_MODEL_MS = 2;
 /** Weight of the newest sample in the compute-time average. */
 const EWMA_ALPHA = 0.1;
 
-function fromWire(e: WireError, label: string): FlotillaError {
+/** The error a caller sees for one a model instance reported. */
+export function errorFromWorker(e: WireError, label: string): FlotillaError {
   // A module refusing its input on purpose (see JsModelModule.infer) is the caller's mistake.
   if (e.code === 'FLT_INVALID_FIELD') return new InvalidRequestError(e.code, `${label}: ${e.message}`);
   return new InternalError('FLT_INFERENCE_FAILED', `${label}: ${e.message}`);
@@ -197,7 +198,7 @@ export class WorkerPool implements LoadedModel {
       }
       case 'error': {
         const job = slot.jobs.shift();
-        if (job?.id === msg.id) job.reject(fromWire(msg.error, this.options.label));
+        if (job?.id === msg.id) job.reject(errorFromWorker(msg.error, this.options.label));
         this.finished();
         return;
       }

@@ -45,6 +45,10 @@ export interface JsModelContext {
 /** The module contract. */
 export interface JsModelModule {
   load?(ctx: JsModelContext): void | Promise<void>;
+  /**
+   * Computes the outputs. An error whose `code` is `'FLT_INVALID_FIELD'` rejects the request's
+   * data (HTTP 400, e.g. an image that does not decode); any other error is a 500.
+   */
   infer(
     inputs: Readonly<Record<string, Tensor>>,
     ctx: JsModelContext,

@@ -1,0 +1,3 @@
+// The digit pipeline's code is TypeScript in examples/pipelines/digit/; `npm run build` compiles
+// it to dist/, and this module re-exports it so the version folder holds no build output.
+export { infer, load } from '../../../../dist/examples/pipelines/digit/model.js';
