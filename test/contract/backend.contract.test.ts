@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { FlotillaError, silentLogger, systemClock, type Tensor } from '../../src/core/index.js';
 import {
   type Backend,
+  errorFromWorker,
   JsBackend,
   type LoadedModel,
   type ModelVersionSpec,
