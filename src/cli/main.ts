@@ -38,7 +38,7 @@ program
   )
   .option(
     '--models <names>',
-    'comma-separated models to load (default: every model in the repository)',
+    'comma-separated models to load, `name` or `name:version` to pin one version (default: every model in the repository)',
     parseList,
   )
   .option(

@@ -8,7 +8,7 @@ import {
   type TensorSpec,
   UnavailableError,
 } from '../../core/index.js';
-import type { ModelConfig } from '../../spec/index.js';
+import type { ModelConfig, VersionPolicy } from '../../spec/index.js';
 import type { Backend, InferCall, LoadedModel } from '../backends/index.js';
 import { type BatchExecutor, DynamicBatcher, realTimers } from '../batching/index.js';
 import type { ModelMetrics, VersionMetrics } from '../metrics/model-metrics.js';
@@ -75,8 +75,28 @@ export interface VersionStatus {
 
 export interface ModelManagerOptions {
   readonly root: string;
-  /** Only these models are loaded at start and by polling (`--models`); all when undefined. */
+  /**
+   * Only these models are loaded at start and by polling (`--models`); all when undefined.
+   * `name:version` pins a model to one version, whatever its version policy says (a variant's
+   * replica serves exactly its version).
+   */
   readonly models?: readonly string[];
+}
+
+/** Splits `--models` entries into names and version pins (`mnist:2`). */
+export function parseModelSelection(entries: readonly string[]): {
+  names: Set<string>;
+  pins: Map<string, number>;
+} {
+  const names = new Set<string>();
+  const pins = new Map<string, number>();
+  for (const entry of entries) {
+    const [name, version] = entry.split(':');
+    checkModelName(name ?? '', '--models');
+    names.add(name!);
+    if (version !== undefined) pins.set(name!, parseVersion(version));
+  }
+  return { names, pins };
 }
 
 export interface ModelManagerDeps {
@@ -99,6 +119,7 @@ export class ModelManager {
   private readonly models = new Map<string, ModelEntry>();
   /** Models to serve; undefined = every model in the repository. Changed by load/unload calls. */
   private readonly allowed: Set<string> | undefined;
+  private readonly pins: ReadonlyMap<string, number>;
   private readonly unloadedByApi = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
   private started = false;
@@ -109,7 +130,9 @@ export class ModelManager {
     private readonly options: ModelManagerOptions,
     private readonly deps: ModelManagerDeps,
   ) {
-    this.allowed = options.models ? new Set(options.models) : undefined;
+    const selection = options.models ? parseModelSelection(options.models) : undefined;
+    this.allowed = selection?.names;
+    this.pins = selection?.pins ?? new Map();
   }
 
   /** Loads what the repository asks for; resolves once every load has settled. */
@@ -161,7 +184,10 @@ export class ModelManager {
     // Load first, then plan again: unloads wait for the new versions to settle.
     for (let pass = 0; pass < 3; pass++) {
       const current: CurrentVersion[] = [...entry.slots.values()];
-      const plan = planVersions(config.versionPolicy, scanned.versions, current);
+      const pin = this.pins.get(scanned.name);
+      const policy: VersionPolicy =
+        pin === undefined ? config.versionPolicy : { kind: 'specific', versions: [pin] };
+      const plan = planVersions(policy, scanned.versions, current);
       for (const v of plan.unload) this.unloadSlot(entry, v);
       if (plan.load.length === 0) return;
       const fingerprints = new Map(scanned.versions.map((v) => [v.version, v.fingerprint]));
