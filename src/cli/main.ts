@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
+import { benchCommand } from './bench.js';
+import { gatewayCommand } from './gateway.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
 import { serve } from './serve.js';
 import { VERSION } from './version.js';
@@ -64,6 +66,7 @@ program
       .choices(['debug', 'info', 'warn', 'error', 'silent'])
       .default('info'),
   )
+  .option('--exit-with-parent', 'drain and exit when standard input closes (how `flotilla up` keeps replicas from outliving it)')
   .action(async (opts: Record<string, unknown>) => {
     await serve({
       modelRepository: opts['modelRepository'] as string,
@@ -76,8 +79,12 @@ program
       ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
       maxBody: opts['maxBody'] as number,
       logLevel: opts['logLevel'] as 'info',
+      exitWithParent: opts['exitWithParent'] === true,
     });
   });
+
+program.addCommand(benchCommand());
+program.addCommand(gatewayCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

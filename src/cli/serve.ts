@@ -33,6 +33,8 @@ export interface ServeOptions {
   readonly adminToken?: string;
   readonly maxBody: number;
   readonly logLevel: LogLevel;
+  /** Drain and exit when stdin closes: a parent that dies (even by SIGKILL) leaves no orphan. */
+  readonly exitWithParent?: boolean;
 }
 
 /** Wires the model server's parts, starts it, and drains it on SIGTERM/SIGINT. */
@@ -120,6 +122,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (options.exitWithParent) {
+    process.stdin.on('close', () => {
+      if (!stopping) stop('parent exited');
+    });
+    process.stdin.resume();
+  }
   process.on('SIGINT', () => stop('SIGINT'));
 
   await manager.start();

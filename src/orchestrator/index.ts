@@ -1,0 +1,3 @@
+export * from './local/backoff.js';
+export * from './local/local-orchestrator.js';
+export * from './orchestrator.js';

@@ -1,0 +1,201 @@
+import type { Logger } from '../../core/index.js';
+import type { Orchestrator, ReplicaEvent, ReplicaInfo, ReplicaTemplate } from '../orchestrator.js';
+import { BACKOFF_DEFAULTS, type BackoffConfig, nextCrashCount, restartDelay } from './backoff.js';
+import { ChildReplica } from './child-replica.js';
+
+export interface LocalOrchestratorOptions {
+  readonly startupTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly backoff: BackoffConfig;
+}
+
+export const LOCAL_ORCHESTRATOR_DEFAULTS: LocalOrchestratorOptions = Object.freeze({
+  startupTimeoutMs: 60_000,
+  stopGraceMs: 10_000,
+  backoff: BACKOFF_DEFAULTS,
+});
+
+export interface LocalOrchestratorDeps {
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Resolves once the gateway has no request in flight on the replica (before SIGTERM). */
+  readonly waitIdle?: (replica: ReplicaInfo) => Promise<void>;
+}
+
+interface VariantState {
+  template: ReplicaTemplate;
+  desired: number;
+  readonly replicas: ChildReplica[];
+  crashes: number;
+  restartAt: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  serial: number;
+}
+
+/**
+ * Replicas as child processes on this machine: keeps each variant at its desired count, restarts
+ * crashed replicas with exponential backoff (reporting crash loops), and on scale-down stops the
+ * replicas that are not ready yet first, then the newest.
+ */
+export class LocalOrchestrator implements Orchestrator {
+  private readonly variants = new Map<string, VariantState>();
+  private readonly listeners = new Set<(e: ReplicaEvent) => void>();
+  private readonly stopping = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly options: LocalOrchestratorOptions,
+    private readonly deps: LocalOrchestratorDeps,
+  ) {}
+
+  apply(variant: string, template: ReplicaTemplate): void {
+    const v = this.variants.get(variant);
+    if (v) v.template = template;
+    else
+      this.variants.set(variant, {
+        template,
+        desired: 0,
+        replicas: [],
+        crashes: 0,
+        restartAt: 0,
+        restartTimer: undefined,
+        serial: 0,
+      });
+  }
+
+  scale(variant: string, replicas: number): void {
+    const v = this.variants.get(variant);
+    if (!v) throw new Error(`unknown variant ${variant}: apply it first`);
+    v.desired = Math.max(0, Math.floor(replicas));
+    this.reconcile(variant, v);
+  }
+
+  /** Desired replica count of a variant. */
+  desired(variant: string): number {
+    return this.variants.get(variant)?.desired ?? 0;
+  }
+
+  list(): readonly ReplicaInfo[] {
+    return [...this.variants.values()].flatMap((v) => v.replicas.map((r) => r.info()));
+  }
+
+  watch(listener: (e: ReplicaEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(type: ReplicaEvent['type'], replica: ChildReplica, detail?: string): void {
+    const event: ReplicaEvent = { type, replica: replica.info(), ...(detail ? { detail } : {}) };
+    for (const l of this.listeners) l(event);
+  }
+
+  private reconcile(name: string, v: VariantState): void {
+    if (this.closed) return;
+    const live = v.replicas.filter((r) => r.state === 'starting' || r.state === 'ready');
+    if (live.length > v.desired) {
+      // Not-yet-ready first (they serve nothing), then the newest.
+      const victims = [...live]
+        .sort((a, b) => rank(a) - rank(b) || b.info().startedAt - a.info().startedAt)
+        .slice(0, live.length - v.desired);
+      for (const r of victims) this.retire(v, r);
+      return;
+    }
+    const missing = v.desired - live.length;
+    if (missing <= 0) return;
+    const wait = v.restartAt - this.deps.now();
+    if (wait > 0) {
+      if (!v.restartTimer) {
+        v.restartTimer = setTimeout(() => {
+          v.restartTimer = undefined;
+          this.reconcile(name, v);
+        }, wait);
+      }
+      return;
+    }
+    for (let i = 0; i < missing; i++) this.launch(name, v);
+  }
+
+  private launch(name: string, v: VariantState): void {
+    const replica = new ChildReplica(
+      {
+        id: `${name}#${++v.serial}`,
+        variant: name,
+        template: v.template,
+        startupTimeoutMs: this.options.startupTimeoutMs,
+        stopGraceMs: this.options.stopGraceMs,
+        restarts: v.crashes,
+      },
+      {
+        logger: this.deps.logger,
+        now: this.deps.now,
+        onReady: (r) => {
+          this.deps.logger.info('replica ready', {
+            replica: r.info().id,
+            address: r.info().address,
+            startMs: Math.round((r.info().readyAt ?? 0) - r.info().startedAt),
+          });
+          this.emit('ready', r);
+        },
+        onCrash: (r, detail) => this.onCrash(name, v, r, detail),
+      },
+    );
+    v.replicas.push(replica);
+    this.emit('starting', replica);
+    void replica.start();
+  }
+
+  private onCrash(name: string, v: VariantState, r: ChildReplica, detail: string): void {
+    this.remove(v, r);
+    const ran = this.deps.now() - r.info().startedAt;
+    v.crashes = nextCrashCount(v.crashes, ran, this.options.backoff);
+    const delay = restartDelay(v.crashes, this.options.backoff);
+    v.restartAt = this.deps.now() + delay;
+    this.deps.logger.error('replica crashed', {
+      replica: r.info().id,
+      detail,
+      restartInMs: delay,
+      consecutiveCrashes: v.crashes,
+    });
+    this.emit('crashed', r, detail);
+    if (v.crashes >= this.options.backoff.crashLoopAfter)
+      this.emit('crash-loop', r, `${v.crashes} crashes in a row; last: ${detail}`);
+    this.reconcile(name, v);
+  }
+
+  private retire(v: VariantState, r: ChildReplica): void {
+    this.emit('draining', r);
+    const done = (async () => {
+      const info = r.info();
+      if (info.state === 'ready' && this.deps.waitIdle) {
+        await Promise.race([
+          this.deps.waitIdle(info),
+          new Promise((res) => setTimeout(res, this.options.stopGraceMs)),
+        ]);
+      }
+      await r.stop();
+      this.remove(v, r);
+      this.emit('stopped', r);
+    })();
+    this.stopping.add(done);
+    void done.finally(() => this.stopping.delete(done));
+  }
+
+  private remove(v: VariantState, r: ChildReplica): void {
+    const i = v.replicas.indexOf(r);
+    if (i >= 0) v.replicas.splice(i, 1);
+  }
+
+  async close(): Promise<void> {
+    for (const v of this.variants.values()) {
+      clearTimeout(v.restartTimer);
+      v.desired = 0;
+      for (const r of [...v.replicas]) if (r.state === 'starting' || r.state === 'ready') this.retire(v, r);
+    }
+    this.closed = true;
+    while (this.stopping.size > 0) await Promise.all([...this.stopping]);
+  }
+}
+
+function rank(r: ChildReplica): number {
+  return r.state === 'starting' ? 0 : 1;
+}

@@ -1,0 +1,59 @@
+/** How to run one replica of a variant. */
+export type ReplicaTemplate =
+  | {
+      /** A `flotilla serve` process for one model version. */
+      readonly kind: 'model';
+      readonly repository: string;
+      readonly model: string;
+      readonly version?: number;
+      /** Extra `flotilla serve` flags. */
+      readonly args?: readonly string[];
+    }
+  | {
+      /** Any process that listens on `$PORT`. */
+      readonly kind: 'command';
+      readonly command: string;
+      /** Path answering 200 when ready (default `/`). */
+      readonly readinessPath?: string;
+    };
+
+/** Where a replica is in its life. */
+export type ReplicaState = 'starting' | 'ready' | 'draining' | 'stopped' | 'crashed';
+
+/** One running (or recently running) copy of a variant. */
+export interface ReplicaInfo {
+  readonly id: string;
+  /** `service/variant` */
+  readonly variant: string;
+  readonly state: ReplicaState;
+  readonly pid: number | undefined;
+  /** `127.0.0.1:port` for HTTP, once known. */
+  readonly address: string | undefined;
+  readonly grpcAddress: string | undefined;
+  readonly restarts: number;
+  readonly startedAt: number;
+  readonly readyAt: number | undefined;
+}
+
+/** What the orchestrator reports as replicas change state. */
+export interface ReplicaEvent {
+  readonly type: 'starting' | 'ready' | 'draining' | 'stopped' | 'crashed' | 'crash-loop';
+  readonly replica: ReplicaInfo;
+  readonly detail?: string;
+}
+
+/**
+ * Makes desired replicas real: child processes on this machine (`LocalOrchestrator`), or
+ * Kubernetes objects (rendered by `flotilla render`).
+ */
+export interface Orchestrator {
+  /** Declares (or replaces) how a variant's replicas run. */
+  apply(variant: string, template: ReplicaTemplate): void;
+  /** Sets how many replicas a variant should have; returns at once, events follow. */
+  scale(variant: string, replicas: number): void;
+  list(): readonly ReplicaInfo[];
+  /** Subscribes to replica events; returns an unsubscribe function. */
+  watch(listener: (event: ReplicaEvent) => void): () => void;
+  /** Stops every replica (draining first) and resolves once no child process is left. */
+  close(): Promise<void>;
+}
