@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
-import { benchCommand } from './bench.js';
-import { gatewayCommand } from './gateway.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
 import { serve } from './serve.js';
 import { VERSION } from './version.js';
@@ -83,8 +81,6 @@ program
     });
   });
 
-program.addCommand(benchCommand());
-program.addCommand(gatewayCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =
