@@ -1,5 +1,6 @@
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 
+/** Options of {@link runClosedLoop}. */
 export interface ClosedLoopOptions {
   /** Simultaneous users, each sending its next request as soon as the last one is answered. */
   readonly concurrency: number;
@@ -11,6 +12,7 @@ export interface ClosedLoopOptions {
   readonly maxRequests?: number;
 }
 
+/** What {@link runClosedLoop} measured (after the warm-up). */
 export interface ClosedLoopResult {
   readonly concurrency: number;
   readonly requests: number;

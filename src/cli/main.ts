@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
+import { benchCommand } from './bench.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
 import { serve } from './serve.js';
 import { VERSION } from './version.js';
@@ -64,7 +65,10 @@ program
       .choices(['debug', 'info', 'warn', 'error', 'silent'])
       .default('info'),
   )
-  .option('--exit-with-parent', 'drain and exit when standard input closes (how `flotilla up` keeps replicas from outliving it)')
+  .option(
+    '--exit-with-parent',
+    'drain and exit when standard input closes (how `flotilla up` keeps replicas from outliving it)',
+  )
   .action(async (opts: Record<string, unknown>) => {
     await serve({
       modelRepository: opts['modelRepository'] as string,
@@ -81,6 +85,7 @@ program
     });
   });
 
+program.addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

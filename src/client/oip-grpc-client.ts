@@ -11,6 +11,7 @@ import {
   encodeModelInferRequest,
   type ModelInferRequestMessage,
   type ModelInferResponseMessage,
+  type ModelMetadataResponseMessage,
   oipGrpcServiceDefinition,
 } from '../protocol/oip-grpc/index.js';
 
@@ -76,6 +77,11 @@ export class OipGrpcClient {
   /** `ModelInfer` with an already encoded message (load generators encode once and resend). */
   modelInfer(message: ModelInferRequestMessage): Promise<ModelInferResponseMessage> {
     return this.call<ModelInferResponseMessage>('ModelInfer', message);
+  }
+
+  /** `ModelMetadata`: a model's versions, inputs and outputs (dims arrive as strings, int64 on the wire). */
+  modelMetadata(name: string, version?: string): Promise<ModelMetadataResponseMessage> {
+    return this.call<ModelMetadataResponseMessage>('ModelMetadata', { name, version: version ?? '' });
   }
 
   async serverReady(): Promise<boolean> {

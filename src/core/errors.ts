@@ -126,6 +126,43 @@ export const ERROR_CATALOGUE = {
     grpc: 'FAILED_PRECONDITION',
     summary: 'A model config or service file is invalid; the message names file, field and value.',
   },
+  FLT_SERVICE_NOT_FOUND: {
+    http: 404,
+    grpc: 'NOT_FOUND',
+    summary:
+      'The gateway has no service for this host, path or model name; the message lists the known ones.',
+  },
+  FLT_VARIANT_NOT_FOUND: {
+    http: 404,
+    grpc: 'NOT_FOUND',
+    summary: 'The service has no variant of the tag named (x-flotilla-variant or the admin API).',
+  },
+  FLT_NO_REPLICA: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'The variant chosen has no replica to send the request to.',
+  },
+  FLT_UPSTREAM_FAILED: {
+    http: 502,
+    grpc: 'UNAVAILABLE',
+    summary: 'The gateway could not get an answer from a replica (connection refused or reset) on any try.',
+  },
+  FLT_UPSTREAM_TIMEOUT: {
+    http: 504,
+    grpc: 'DEADLINE_EXCEEDED',
+    summary: 'A replica did not answer within the per-try or overall timeout.',
+  },
+  FLT_BENCH_INVALID_ARGUMENT: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary: 'A `flotilla bench` flag or input file cannot work; the message names the flag, value and rule.',
+  },
+  FLT_BENCH_UNREACHABLE: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      '`flotilla bench` could not reach the target (refused, unknown host or no answer) before starting.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
