@@ -3,6 +3,7 @@ import { FlotillaError } from '../core/index.js';
 import { benchCommand } from './bench.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
 import { serve } from './serve.js';
+import { tuneCommand } from './tune.js';
 import { VERSION } from './version.js';
 
 const program = new Command()
@@ -43,6 +44,11 @@ program
     parseList,
   )
   .option(
+    '--model-config <model=file>',
+    "read a model's config from this file instead of its config.yaml (repeatable; `flotilla tune` tries configs this way)",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option(
     '--poll-interval <seconds>',
     'rescan the repository every N seconds for new or removed versions (0 = off)',
     parseSeconds,
@@ -77,6 +83,7 @@ program
       grpcMaxMessage: opts['grpcMaxMessage'] as number,
       host: opts['host'] as string,
       ...(opts['models'] ? { models: opts['models'] as string[] } : {}),
+      ...(opts['modelConfig'] ? { modelConfigs: opts['modelConfig'] as string[] } : {}),
       pollInterval: opts['pollInterval'] as number,
       ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
       maxBody: opts['maxBody'] as number,
@@ -86,6 +93,7 @@ program
   });
 
 program.addCommand(benchCommand());
+program.addCommand(tuneCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

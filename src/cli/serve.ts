@@ -29,6 +29,8 @@ export interface ServeOptions {
   readonly grpcMaxMessage: number;
   readonly host: string;
   readonly models?: readonly string[];
+  /** `model=file` pairs: read that config instead of `<model>/config.yaml`. */
+  readonly modelConfigs?: readonly string[];
   readonly pollInterval: number;
   readonly adminToken?: string;
   readonly maxBody: number;
@@ -55,7 +57,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   const metrics = new ModelMetrics();
   let service: InferenceService | undefined;
   const manager = new ModelManager(
-    { root, ...(options.models ? { models: options.models } : {}) },
+    {
+      root,
+      ...(options.models ? { models: options.models } : {}),
+      configOverrides: parseConfigOverrides(options.modelConfigs ?? []),
+    },
     {
       backends: { onnx: new OnnxBackend(clock), js: new JsBackend(clock) },
       logger,
@@ -135,4 +141,17 @@ export async function serve(options: ServeOptions): Promise<void> {
   logger.info('ready', {
     models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),
   });
+}
+
+/** `--model-config name=file` pairs as a map of absolute paths. */
+function parseConfigOverrides(pairs: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError('--model-config', `${JSON.stringify(pair)}: expected model=file`);
+    const file = resolve(pair.slice(eq + 1));
+    if (!existsSync(file)) throw new ConfigError('--model-config', `${file} does not exist`);
+    out.set(pair.slice(0, eq), file);
+  }
+  return out;
 }

@@ -81,6 +81,8 @@ export interface ModelManagerOptions {
    * replica serves exactly its version).
    */
   readonly models?: readonly string[];
+  /** Config files read instead of `<model>/config.yaml`, by model name (`--model-config`). */
+  readonly configOverrides?: ReadonlyMap<string, string>;
 }
 
 /** Splits `--models` entries into names and version pins (`mnist:2`). */
@@ -158,7 +160,7 @@ export class ModelManager {
 
   private async reconcileOnce(): Promise<void> {
     if (this.closing) return;
-    const scanned = await scanRepository(this.options.root, this.allowed);
+    const scanned = await scanRepository(this.options.root, this.allowed, this.options.configOverrides);
     for (const [name, entry] of this.models) {
       if (!scanned.has(name) || !this.wanted(name)) this.unloadAll(entry);
     }
@@ -430,7 +432,7 @@ export class ModelManager {
 
   /** The repository index: every model on disk, with the state of each version held. */
   async index(readyOnly: boolean): Promise<IndexEntry[]> {
-    const onDisk = await scanRepository(this.options.root);
+    const onDisk = await scanRepository(this.options.root, undefined, this.options.configOverrides);
     const names = new Set([...onDisk.keys(), ...this.models.keys()]);
     const rows: IndexEntry[] = [];
     for (const name of [...names].sort()) {
@@ -461,7 +463,7 @@ export class ModelManager {
   /** Loads (or reloads) a model by name, even one outside `--models`; resolves when it settled. */
   async loadModel(model: string): Promise<void> {
     checkModelName(model);
-    const scanned = await scanModel(this.options.root, model);
+    const scanned = await scanModel(this.options.root, model, this.options.configOverrides);
     if (!scanned) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not in the repository`);
     this.unloadedByApi.delete(model);
     this.allowed?.add(model);

@@ -32,8 +32,15 @@ async function fingerprint(dir: string, extra = ''): Promise<string> {
   return parts.sort().join('|') + extra;
 }
 
+/** Config files to read instead of `<model>/config.yaml`, by model name (`serve --model-config`). */
+export type ConfigOverrides = ReadonlyMap<string, string>;
+
 /** Reads one model folder; undefined when it is not a model (no config and no version folder). */
-export async function scanModel(root: string, name: string): Promise<ScannedModel | undefined> {
+export async function scanModel(
+  root: string,
+  name: string,
+  overrides?: ConfigOverrides,
+): Promise<ScannedModel | undefined> {
   const dir = join(root, name);
   let entries: Dirent[];
   try {
@@ -41,11 +48,12 @@ export async function scanModel(root: string, name: string): Promise<ScannedMode
   } catch {
     return undefined;
   }
-  const configFile = join(dir, CONFIG_FILE);
+  const override = overrides?.get(name);
+  const configFile = override ?? join(dir, CONFIG_FILE);
   let config: ModelConfig | undefined;
   let configError: string | undefined;
   let configStamp = '';
-  const hasConfig = entries.some((e) => e.isFile() && e.name === CONFIG_FILE);
+  const hasConfig = override !== undefined || entries.some((e) => e.isFile() && e.name === CONFIG_FILE);
   try {
     if (hasConfig) {
       const s = await stat(configFile);
@@ -73,12 +81,13 @@ export async function scanModel(root: string, name: string): Promise<ScannedMode
 export async function scanRepository(
   root: string,
   only?: ReadonlySet<string>,
+  overrides?: ConfigOverrides,
 ): Promise<Map<string, ScannedModel>> {
   const entries = await readdir(root, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory() && isValidModelName(e.name) && (only === undefined || only.has(e.name)))
     .map((e) => e.name);
-  const models = await Promise.all(names.map((n) => scanModel(root, n)));
+  const models = await Promise.all(names.map((n) => scanModel(root, n, overrides)));
   const out = new Map<string, ScannedModel>();
   for (const m of models) if (m) out.set(m.name, m);
   return out;
