@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
 import { benchCommand } from './bench.js';
+import { gatewayCommand } from './gateway.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
 import { serve } from './serve.js';
 import { tuneCommand } from './tune.js';
@@ -94,6 +95,7 @@ program
 
 program.addCommand(benchCommand());
 program.addCommand(tuneCommand());
+program.addCommand(gatewayCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message =

@@ -1,2 +1,3 @@
 export * from './oip-grpc-client.js';
 export * from './oip-http-client.js';
+export * from './routing-client.js';

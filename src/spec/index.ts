@@ -1,2 +1,3 @@
 export * from './format-issues.js';
 export * from './model-config.js';
+export * from './service-file.js';

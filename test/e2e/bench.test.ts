@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeMnistDataset } from '../../examples/training/mnist-dataset.js';
 import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
 import { heldOutDigits } from '../helpers/mnist.js';
-import { writeMnistDataset } from '../helpers/mnist-dataset.js';
 import { CLI, EXAMPLE_MODELS } from '../helpers/paths.js';
 
 interface Run {

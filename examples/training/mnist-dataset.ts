@@ -2,11 +2,11 @@
  * Writes the 1,000 held-out MNIST digits as a `flotilla bench --dataset` file: JSON lines of
  * `{"inputs": {"image": {"datatype": "FP32", "shape": [1, 784], "data": [...]}}, "label": "7"}`.
  *
- *   npm run build && node dist/test/helpers/mnist-dataset.js mnist-heldout.jsonl
+ *   npm run build && node dist/examples/training/mnist-dataset.js mnist-heldout.jsonl
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Digit, heldOutDigits } from '../../examples/training/mnist-data.js';
+import { type Digit, heldOutDigits } from './mnist-data.js';
 
 /** One dataset line for a digit. */
 export function datasetLine(digit: Digit): string {
@@ -26,7 +26,7 @@ export function writeMnistDataset(file: string, digits: readonly Digit[] = heldO
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: node dist/test/helpers/mnist-dataset.js FILE\n');
+    process.stderr.write('usage: node dist/examples/training/mnist-dataset.js FILE\n');
     process.exit(2);
   }
   process.stdout.write(`wrote ${writeMnistDataset(file)} digits to ${file}\n`);

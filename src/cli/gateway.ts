@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
+import {
+  checkStaticOnly,
+  Gateway,
+  LeastRequestBalancer,
+  type ReplicaRuntime,
+  RoundRobinBalancer,
+  systemRandom,
+} from '../gateway/index.js';
+import { parseServiceFileYaml, type ServiceFile } from '../spec/index.js';
+import { parseBytes, parsePort } from './parse-options.js';
+
+/** Flags of `flotilla gateway`, parsed. */
+export interface GatewayCliOptions {
+  readonly config: string;
+  readonly port: number;
+  readonly grpcPort?: number;
+  readonly host: string;
+  readonly adminToken?: string;
+  readonly maxBuffer: number;
+  readonly logLevel: LogLevel;
+}
+
+async function loadServiceFile(path: string): Promise<ServiceFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
+  }
+  const file = parseServiceFileYaml(text, path);
+  checkStaticOnly(file);
+  return file;
+}
+
+/** Wires the gateway's parts, starts it, reloads on SIGHUP and drains on SIGTERM/SIGINT. */
+export async function gateway(options: GatewayCliOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const path = resolve(options.config);
+  const random = systemRandom;
+  const gw = new Gateway(
+    await loadServiceFile(path),
+    {
+      host: options.host,
+      port: options.port,
+      grpcPort: options.grpcPort,
+      adminToken: options.adminToken,
+      maxBufferBytes: options.maxBuffer,
+      staticOnly: true,
+    },
+    {
+      clock: systemClock,
+      random,
+      logger,
+      balancer: (policy) =>
+        policy === 'round_robin'
+          ? new RoundRobinBalancer<ReplicaRuntime>()
+          : new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+      load: () => loadServiceFile(path),
+    },
+  );
+  const address = await gw.listen();
+  logger.info('listening', {
+    http: `http://${options.host}:${address.port}`,
+    grpc: gw.grpcAddress ? `${options.host}:${gw.grpcAddress.port}` : undefined,
+    config: path,
+    services: gw
+      .state()
+      .services.map((s) => s.name)
+      .join(','),
+  });
+
+  process.on('SIGHUP', () => {
+    gw.reload().catch((err: unknown) => logger.error('reload failed', { error: (err as Error).message }));
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn('second signal: exiting without draining', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('draining', { signal });
+    void gw.close().then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The `flotilla gateway` command. */
+export function gatewayCommand(): Command {
+  return new Command('gateway')
+    .description(
+      'Route HTTP traffic to services by Host, path and model name; split it over weighted variants and balance it over replicas.',
+    )
+    .requiredOption('--config <file>', 'service file (services.yaml): services, variants, endpoints')
+    .option('--port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8080)
+    .option(
+      '--grpc-port <port>',
+      'gRPC port (HTTP/2 cleartext) for KServe/Triton clients, proxied to the replicas in grpcEndpoints (0 picks a free port; default: no gRPC)',
+      parsePort,
+    )
+    .option(
+      '--host <address>',
+      'address to bind; the data plane stays on loopback unless told otherwise',
+      '127.0.0.1',
+    )
+    .addOption(
+      new Option(
+        '--admin-token <token>',
+        'bearer token for the admin API (/_flotilla/…); without one it answers 403',
+      ).env('FLOTILLA_ADMIN_TOKEN'),
+    )
+    .option(
+      '--max-buffer <bytes>',
+      'request bodies up to this size are buffered so they can be retried or mirrored; larger ones stream through',
+      parseBytes,
+      4 * 1024 ** 2,
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log verbosity')
+        .choices(['debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      await gateway({
+        config: opts['config'] as string,
+        port: opts['port'] as number,
+        ...(opts['grpcPort'] !== undefined ? { grpcPort: opts['grpcPort'] as number } : {}),
+        host: opts['host'] as string,
+        ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
+        maxBuffer: opts['maxBuffer'] as number,
+        logLevel: opts['logLevel'] as LogLevel,
+      });
+    });
+}

@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asFlotillaError, InvalidRequestError, type Logger, NotFoundError } from '../../core/index.js';
+import type { GatewayState } from '../gateway-state.js';
+import { sendError, sendJson } from '../proxy/replies.js';
+import { checkAdminToken } from './admin-auth.js';
+
+/** Where the admin API lives on the data port (a prefix no model or service name can take). */
+export const ADMIN_PREFIX = '/_flotilla/';
+
+/** What the admin API reads and changes. */
+export interface AdminTarget {
+  /** The routing configuration (services, hosts, paths, variants and their endpoints). */
+  routes(): unknown;
+  state(): GatewayState;
+  /** Validated: every tag, weights >= 0, one positive; `"50 | 50"` in variant order too. */
+  setWeights(service: string, weights: Readonly<Record<string, number>> | string): void;
+  /** Re-reads the service file; requests in flight finish on the replicas they started on. */
+  reload(): Promise<void>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+const MAX_ADMIN_BODY = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.byteLength;
+    if (size > MAX_ADMIN_BODY)
+      throw new InvalidRequestError('FLT_BODY_TOO_LARGE', `admin body over ${MAX_ADMIN_BODY} bytes`);
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new InvalidRequestError('FLT_INVALID_JSON', `body: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function weightsOf(body: unknown): Readonly<Record<string, number>> | string {
+  const w = (body as { weights?: unknown } | null)?.weights;
+  if (typeof w === 'string') return w;
+  if (w !== null && typeof w === 'object' && !Array.isArray(w)) {
+    for (const [tag, value] of Object.entries(w)) {
+      if (typeof value !== 'number') {
+        throw new InvalidRequestError(
+          'FLT_INVALID_FIELD',
+          `weights.${tag}: ${JSON.stringify(value)} is not a number`,
+        );
+      }
+    }
+    return w as Record<string, number>;
+  }
+  throw new InvalidRequestError(
+    'FLT_INVALID_FIELD',
+    'weights: expected {"weights": {"<tag>": <number>, …}} or {"weights": "50 | 50"}',
+  );
+}
+
+/**
+ * The admin API: `GET metrics` (open, like the model server's /metrics), and behind the bearer
+ * token `GET routes`, `GET state`, `PUT services/{name}/weights`, `POST reload`.
+ */
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: AdminTarget,
+  token: string | undefined,
+  logger: Logger,
+): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).slice(ADMIN_PREFIX.length);
+  const method = req.method ?? 'GET';
+  try {
+    if (path === 'metrics' && method === 'GET') {
+      const m = await target.metrics();
+      res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) });
+      res.end(m.body);
+      return;
+    }
+    checkAdminToken(req.headers, token);
+    const weights = /^services\/([^/]+)\/weights$/.exec(path);
+    if (path === 'routes' && method === 'GET') sendJson(res, 200, target.routes());
+    else if (path === 'state' && method === 'GET') sendJson(res, 200, target.state());
+    else if (weights && method === 'PUT') {
+      const service = decodeURIComponent(weights[1]!);
+      target.setWeights(service, weightsOf(await readJson(req)));
+      logger.info('weights changed', {
+        service,
+        weights: JSON.stringify(
+          target
+            .state()
+            .services.find((s) => s.name === service)
+            ?.variants.map((v) => [v.tag, v.weight]),
+        ),
+      });
+      sendJson(
+        res,
+        200,
+        target.state().services.find((s) => s.name === service),
+      );
+    } else if (path === 'reload' && method === 'POST') {
+      await target.reload();
+      sendJson(res, 200, target.routes());
+    } else
+      throw new NotFoundError('FLT_ROUTE_NOT_FOUND', `no admin endpoint at ${method} ${ADMIN_PREFIX}${path}`);
+  } catch (err) {
+    const e = asFlotillaError(err);
+    if (e.httpStatus >= 500) logger.error('admin request failed', { path, code: e.code, error: e.message });
+    sendError(res, e);
+  }
+}

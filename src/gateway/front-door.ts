@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
+import { FastConnection, type FastDeps } from './http1/fast-connection.js';
+
+/** What the front door needs: the fast path's parts and the node:http path's handler. */
+export interface FrontDoorDeps {
+  readonly fast: Omit<FastDeps, 'handoff' | 'gone' | 'settled'>;
+  /** The node:http path (admin API, the gateway's own endpoints, everything the fast path hands over). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** False sends every connection straight to the node:http path. */
+  readonly fastPath: boolean;
+}
+
+/**
+ * The listening socket and the two paths behind it. Every connection starts on the fast path; the
+ * first request it does not take hands the connection to a node:http server that never listens
+ * itself (`emit('connection')`), so the front door keeps count of those connections and their
+ * requests to drain them.
+ */
+export class FrontDoor {
+  private readonly listener: NetServer;
+  private readonly server: Server;
+  private readonly fast = new Set<FastConnection>();
+  /** Connections on the node:http path and their requests in flight. */
+  private readonly handedOff = new Map<Socket, number>();
+  private draining = false;
+  private drained: (() => void) | undefined;
+
+  constructor(deps: FrontDoorDeps) {
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      const socket = req.socket;
+      this.handedOff.set(socket, (this.handedOff.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const n = (this.handedOff.get(socket) ?? 1) - 1;
+        if (this.handedOff.has(socket)) this.handedOff.set(socket, n);
+        this.check();
+      });
+      deps.handle(req, res);
+    });
+    this.server.headersTimeout = 66_000;
+    const fastDeps: FastDeps = {
+      ...deps.fast,
+      handoff: (socket, buffered) => this.handoff(socket, buffered),
+      gone: (conn) => {
+        this.fast.delete(conn);
+        this.check();
+      },
+      settled: () => this.check(),
+    };
+    this.listener = createNetServer({ noDelay: true }, (socket) => {
+      if (!deps.fastPath) this.handoff(socket, undefined);
+      else this.fast.add(new FastConnection(socket, fastDeps));
+    });
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.listener.once('error', reject);
+      this.listener.listen(port, host, () => {
+        this.listener.off('error', reject);
+        resolve();
+      });
+    });
+    return this.listener.address() as AddressInfo;
+  }
+
+  /** True once close() began: answers say `connection: close`. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Stops accepting, lets every request in flight on either path finish, then closes the
+   * connections that are left (idle keep-alive ones at once).
+   */
+  async close(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const done = new Promise<void>((resolve) => (this.drained = resolve));
+    this.check();
+    await done;
+    await closed;
+  }
+
+  private handoff(socket: Socket, buffered: Buffer | undefined): void {
+    this.handedOff.set(socket, 0);
+    socket.once('close', () => {
+      this.handedOff.delete(socket);
+      this.check();
+    });
+    this.server.emit('connection', socket);
+    // The bytes the fast path read go first; node:http reads the rest from the socket itself.
+    if (buffered) socket.emit('data', buffered);
+  }
+
+  /** While draining: once nothing is in flight on either path, closes what is left. */
+  private check(): void {
+    if (!this.draining || !this.drained) return;
+    for (const c of this.fast) if (!c.idle) return;
+    for (const busy of this.handedOff.values()) if (busy > 0) return;
+    for (const c of this.fast) closeSocket(c.socket);
+    for (const s of this.handedOff.keys()) closeSocket(s);
+    const resolve = this.drained;
+    this.drained = undefined;
+    resolve();
+  }
+}
+
+/** Closes a socket once what was written to it has gone out. */
+function closeSocket(s: Socket): void {
+  if (s.writableLength === 0) s.destroy();
+  else s.end(() => s.destroy());
+}

@@ -1,0 +1,338 @@
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import {
+  type Clock,
+  type FlotillaError,
+  GRPC_STATUS,
+  NotFoundError,
+  UnavailableError,
+} from '../../core/index.js';
+import { formatAddress } from '../../spec/index.js';
+import type { Outcome } from '../balancing/balancer.js';
+import type { Random } from '../random.js';
+import { hash32 } from '../routing/hash.js';
+import { hostname, type RoutingTable } from '../routing/routing-table.js';
+import { splitTraffic } from '../routing/traffic-split.js';
+import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
+import type { ServiceRuntime } from '../runtime/service-runtime.js';
+import type { VariantRuntime } from '../runtime/variant-runtime.js';
+import { frame, readModelName, rewriteModelName } from './grpc-message.js';
+
+/** What the gRPC front needs from the gateway. */
+export interface GrpcFrontDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  table(): RoutingTable<ServiceRuntime>;
+  draining(): boolean;
+  /** Readiness as the HTTP `/v2/health/ready` answers it. */
+  ready(): boolean;
+  retried(service: string): void;
+}
+
+/** Headers that belong to one HTTP/2 hop. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
+
+function forwardable(h: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (k[0] !== ':' && !HOP.has(k) && v !== undefined) out[k] = v;
+  return out;
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService`: routes a call by its
+ * `:authority` or the model name in its request message, picks variant and replica as the HTTP
+ * data plane does, rewrites the model name when the variant's differs, and relays frames, headers
+ * and trailers untouched. Unary calls are retried on another replica when the connection fails.
+ * `ServerLive`/`ServerReady` are answered by the gateway itself.
+ */
+export class GrpcFront {
+  private readonly server: Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly upstream = new Map<string, ClientHttp2Session>();
+
+  constructor(private readonly deps: GrpcFrontDeps) {
+    this.server = createServer();
+    this.server.on('session', (s) => {
+      this.sessions.add(s);
+      s.once('close', () => this.sessions.delete(s));
+    });
+    this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stops taking calls (GOAWAY), lets calls in flight finish, then closes upstream sessions. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sessions) s.close();
+    await closed;
+    for (const s of this.upstream.values()) s.close();
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const path = headers[':path'] ?? '';
+    const method = path.slice(path.lastIndexOf('/') + 1);
+    const chunks: Buffer[] = [];
+    let routed = false;
+    const route = (body: Buffer, ended: boolean): void => {
+      routed = true;
+      if (method === 'ServerLive' || method === 'ServerReady') {
+        const ok = method === 'ServerLive' ? !this.deps.draining() : this.deps.ready();
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(frame(ok ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0)));
+        return;
+      }
+      try {
+        this.proxy(stream, headers, path, method, body, ended);
+      } catch (err) {
+        sendStatus(stream, err as FlotillaError);
+      }
+    };
+    stream.on('data', (c: Buffer) => {
+      if (routed) return;
+      chunks.push(c);
+      // A streaming call is routed by its first message; a unary one once the client is done.
+      if (method === 'ModelStreamInfer') {
+        const body = Buffer.concat(chunks);
+        if (readModelName(body) !== undefined) {
+          stream.pause();
+          route(body, false);
+        }
+      }
+    });
+    stream.once('end', () => {
+      if (!routed) route(Buffer.concat(chunks), true);
+    });
+    stream.on('error', () => {});
+  }
+
+  private proxy(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    path: string,
+    method: string,
+    body: Buffer,
+    ended: boolean,
+  ): void {
+    const table = this.deps.table();
+    const name = method.startsWith('Model') ? readModelName(body) : undefined;
+    const authority = headers[':authority'];
+    const byHost = authority !== undefined ? table.route(hostname(authority), '/') : undefined;
+    const service =
+      (byHost?.by === 'host' ? byHost.service : undefined) ??
+      (name !== undefined ? table.get(name) : undefined) ??
+      (table.services.length === 1 ? table.services[0] : undefined);
+    if (!service) {
+      throw new NotFoundError(
+        'FLT_SERVICE_NOT_FOUND',
+        `no service routes ${method}${name ? ` for model ${name}` : ''}; known services: ${table.names().join(', ')}`,
+      );
+    }
+    const key = first(headers['x-flotilla-key']);
+    const split = splitTraffic(
+      service.variants,
+      {
+        forcedTag: first(headers['x-flotilla-variant']),
+        keyHash: key === undefined ? undefined : hash32(key),
+      },
+      this.deps.random,
+    );
+    if (split.kind === 'unknown-tag') {
+      throw new NotFoundError('FLT_VARIANT_NOT_FOUND', `service ${service.name} has no variant ${split.tag}`);
+    }
+    if (split.kind === 'no-weight')
+      throw new UnavailableError('FLT_NO_REPLICA', `service ${service.name}: every variant has weight 0`);
+    const variant = split.variant;
+    const target = variant.spec.modelName;
+    const payload = name === service.name && target !== name ? rewriteModelName(body, target) : body;
+    new GrpcCall(this, stream, headers, path, service, variant, payload, ended).start();
+  }
+
+  /** The HTTP/2 session to a replica's gRPC address (one per replica, reconnected when it drops). */
+  session(replica: ReplicaRuntime): ClientHttp2Session | undefined {
+    const grpc = replica.address.grpc;
+    if (!grpc) return undefined;
+    const id = formatAddress(grpc);
+    let s = this.upstream.get(id);
+    if (!s || s.closed || s.destroyed) {
+      s = connect(`http://${id}`);
+      const current = s;
+      s.on('error', () => {});
+      s.once('close', () => {
+        if (this.upstream.get(id) === current) this.upstream.delete(id);
+      });
+      this.upstream.set(id, s);
+    }
+    return s;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  retried(service: string): void {
+    this.deps.retried(service);
+  }
+}
+
+/** A trailers-only answer carrying a Flotilla error as a gRPC status. */
+function sendStatus(stream: ServerHttp2Stream, err: FlotillaError, extra: OutgoingHttpHeaders = {}): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(err.grpcStatus),
+      'grpc-message': encodeURIComponent(err.message),
+      'flotilla-error-code': err.code,
+      ...extra,
+    },
+    { endStream: true },
+  );
+}
+
+/** One proxied gRPC call, with retries of unary calls whose connection failed before an answer. */
+class GrpcCall {
+  private attempted: ReplicaRuntime[] = [];
+  private replica: ReplicaRuntime | undefined;
+  private done = false;
+
+  constructor(
+    private readonly front: GrpcFront,
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly path: string,
+    private readonly service: ServiceRuntime,
+    private readonly variant: VariantRuntime,
+    private readonly payload: Buffer,
+    private readonly unary: boolean,
+  ) {
+    variant.requestStarted();
+    stream.once('close', () => this.finish(false));
+  }
+
+  start(): void {
+    const r = this.variant.picker.pick(this.attempted.length > 0 ? { attempted: this.attempted } : undefined);
+    const session = r && this.front.session(r);
+    if (!r || !session) {
+      if (r) this.variant.picker.report(r, { kind: 'cancelled', latencyMs: 0 });
+      this.fail(
+        new UnavailableError(
+          'FLT_NO_REPLICA',
+          `variant ${this.variant.tag} of ${this.service.name} has no gRPC replica`,
+        ),
+      );
+      return;
+    }
+    this.replica = r;
+    const started = this.front.clock.now();
+    let answered = false;
+    const up: ClientHttp2Stream = session.request({
+      ...forwardable(this.headers),
+      ':method': 'POST',
+      ':path': this.path,
+      te: 'trailers',
+    });
+    const end = (outcome: Outcome): void => {
+      this.variant.picker.report(r, outcome);
+      this.variant.observe(r, outcome);
+    };
+    up.once('response', (h, flags) => {
+      answered = true;
+      const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      const status = trailersOnly && h['grpc-status'] === String(GRPC_STATUS.UNAVAILABLE) ? 503 : 200;
+      end({ kind: 'response', status, latencyMs: this.front.clock.now() - started });
+      if (this.stream.destroyed) return;
+      const out: OutgoingHttpHeaders = {
+        ...forwardable(h),
+        ':status': h[':status'] ?? 200,
+        'x-flotilla-service': this.service.name,
+        'x-flotilla-variant': this.variant.tag,
+        'x-flotilla-replica': r.id,
+      };
+      if (trailersOnly) {
+        this.stream.respond(out, { endStream: true });
+        return;
+      }
+      let trailers: OutgoingHttpHeaders = { 'grpc-status': '0' };
+      up.once('trailers', (t) => (trailers = forwardable(t)));
+      this.stream.respond(out, { waitForTrailers: true });
+      this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
+      up.pipe(this.stream);
+    });
+    up.once('error', (err: Error) => {
+      if (answered) {
+        this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      end({ kind: 'connect-error', latencyMs: this.front.clock.now() - started });
+      if (
+        this.unary &&
+        !this.done &&
+        this.attempted.length < this.service.spec.retry.maxRetries &&
+        this.service.budget.tryRetry()
+      ) {
+        this.attempted.push(r);
+        this.front.retried(this.service.name);
+        this.service.budget.retryEnded();
+        this.start();
+        return;
+      }
+      this.fail(new UnavailableError('FLT_NO_REPLICA', `replica ${r.id} (gRPC) failed: ${err.message}`));
+    });
+    // Cancelled by the client: cancel upstream too.
+    this.stream.once('close', () => {
+      if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
+    });
+    up.write(this.payload);
+    if (this.unary) up.end();
+    else {
+      this.stream.pipe(up);
+      this.stream.resume();
+    }
+  }
+
+  private fail(err: FlotillaError): void {
+    sendStatus(this.stream, err, {
+      'x-flotilla-service': this.service.name,
+      'x-flotilla-variant': this.variant.tag,
+      ...(this.replica ? { 'x-flotilla-replica': this.replica.id } : {}),
+    });
+  }
+
+  private finish(failed: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.variant.requestEnded(failed);
+    if (this.replica) this.replica.requests++;
+  }
+}

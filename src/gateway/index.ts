@@ -1,0 +1,15 @@
+export * from './admin/admin-routes.js';
+export * from './balancing/index.js';
+export * from './errors.js';
+export * from './gateway.js';
+export * from './gateway-state.js';
+export * from './health/health-state.js';
+export * from './health/outlier-detector.js';
+export * from './random.js';
+export * from './retry/retry-budget.js';
+export * from './retry/retry-policy.js';
+export * from './routing/hash.js';
+export * from './routing/protocol-paths.js';
+export * from './routing/routing-table.js';
+export * from './routing/traffic-split.js';
+export type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';

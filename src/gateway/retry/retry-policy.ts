@@ -1,0 +1,39 @@
+import type { Outcome } from '../balancing/balancer.js';
+
+/** Statuses worth a try on another replica: the replica, not the request, is at fault. */
+const RETRY_STATUSES = new Set([502, 503]);
+
+/** Whether an outcome may be retried on another replica (before any answer reached the client). */
+export function isRetryable(outcome: Outcome): boolean {
+  switch (outcome.kind) {
+    case 'response':
+      return RETRY_STATUSES.has(outcome.status);
+    case 'connect-error':
+    case 'reset':
+    case 'timeout':
+      return true;
+    case 'cancelled':
+      return false;
+  }
+}
+
+/** A status the gateway retries when it sees it in response headers. */
+export function isRetryableStatus(status: number): boolean {
+  return RETRY_STATUSES.has(status);
+}
+
+/** What decides a retry besides the outcome. */
+export interface RetryContext {
+  /** Retries already made for this request. */
+  readonly retries: number;
+  readonly maxRetries: number;
+  /** False when the body was streamed to the replica and cannot be sent again. */
+  readonly replayable: boolean;
+  /** Milliseconds left before the overall timeout. */
+  readonly remainingMs: number;
+}
+
+/** Whether to try again (the retry budget is asked separately, last, as it is consumed). */
+export function shouldRetry(outcome: Outcome, ctx: RetryContext): boolean {
+  return ctx.replayable && ctx.retries < ctx.maxRetries && ctx.remainingMs > 0 && isRetryable(outcome);
+}

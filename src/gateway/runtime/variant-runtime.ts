@@ -1,0 +1,171 @@
+import type { Clock, Logger } from '../../core/index.js';
+import type { OutlierDetectionSpec, VariantSpec } from '../../spec/index.js';
+import type { Balancer, Outcome } from '../balancing/balancer.js';
+import { OutlierDetector } from '../health/outlier-detector.js';
+import { hash32 } from '../routing/hash.js';
+import type { SplitVariant } from '../routing/traffic-split.js';
+import { type ReplicaAddress, ReplicaRuntime, replicaKey, type UpstreamOptions } from './replica-runtime.js';
+
+/** What a variant needs from the gateway around it. */
+export interface VariantDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly upstream: UpstreamOptions;
+  readonly newBalancer: () => Balancer<ReplicaRuntime>;
+  /** Called when a replica joins or leaves (metrics bind and unbind). */
+  readonly onReplica: (variant: VariantRuntime, replica: ReplicaRuntime, joined: boolean) => void;
+}
+
+/**
+ * One variant at runtime: its weight, replicas, balancer and outlier detector, and the load the
+ * autoscaler reads: requests in flight and the time integral of that count, from which the average
+ * concurrency over any window is Δintegral / Δt (Knative's measurement, exact rather than sampled).
+ */
+export class VariantRuntime implements SplitVariant {
+  readonly tag: string;
+  readonly tagHash: number;
+  weight: number;
+  spec: VariantSpec;
+  replicas: ReplicaRuntime[] = [];
+  private balancer: Balancer<ReplicaRuntime>;
+  private outliers: OutlierDetector | undefined;
+  private releaseTimer: NodeJS.Timeout | undefined;
+  inflight = 0;
+  requests = 0;
+  errors = 0;
+  /** Σ in-flight × milliseconds since the variant started. */
+  private integral = 0;
+  private lastChange: number;
+
+  constructor(
+    readonly service: string,
+    spec: VariantSpec,
+    outlierSpec: OutlierDetectionSpec | undefined,
+    private readonly deps: VariantDeps,
+  ) {
+    this.tag = spec.tag;
+    this.tagHash = hash32(spec.tag);
+    this.spec = spec;
+    this.weight = spec.weight;
+    this.balancer = deps.newBalancer();
+    this.outliers = outlierSpec ? new OutlierDetector(outlierSpec) : undefined;
+    this.lastChange = deps.clock.now();
+  }
+
+  /** Applies a reloaded spec (weight, model name, balancer and outlier settings). */
+  apply(spec: VariantSpec, outlierSpec: OutlierDetectionSpec | undefined, newBalancer: boolean): void {
+    this.spec = spec;
+    this.weight = spec.weight;
+    if (newBalancer) this.balancer = this.deps.newBalancer();
+    this.outliers = outlierSpec ? new OutlierDetector(outlierSpec) : undefined;
+    for (const r of this.replicas) r.ejected = false;
+    this.refresh();
+  }
+
+  /** The balancer (the proxy picks and reports through it). */
+  get picker(): Balancer<ReplicaRuntime> {
+    return this.balancer;
+  }
+
+  /** Replaces the replica set, keeping the ones that stay (their pools, counts and health). */
+  setReplicas(addresses: readonly ReplicaAddress[]): void {
+    const wanted = new Map(addresses.map((a) => [replicaKey(a), a]));
+    const kept: ReplicaRuntime[] = [];
+    for (const r of this.replicas) {
+      if (wanted.has(replicaKey(r.address))) {
+        kept.push(r);
+        wanted.delete(replicaKey(r.address));
+      } else this.retire(r);
+    }
+    for (const a of wanted.values()) {
+      const r = new ReplicaRuntime(a, this.deps.upstream);
+      kept.push(r);
+      this.deps.onReplica(this, r, true);
+    }
+    this.replicas = kept;
+    this.refresh();
+  }
+
+  /** Gives the balancer the replicas fit to serve; with none fit, all of them (Envoy's panic mode). */
+  refresh(): void {
+    const fit = this.replicas.filter((r) => r.available);
+    this.balancer.update(fit.length > 0 ? fit : this.replicas);
+  }
+
+  /** Records a try's outcome for outlier detection; ejects and schedules the return when due. */
+  observe(replica: ReplicaRuntime, outcome: Outcome): void {
+    if (!this.outliers || replica.retired) return;
+    const now = this.deps.clock.now();
+    const ejection = this.outliers.observe(replica.id, outcome, now, this.replicas.length);
+    if (!ejection) return;
+    replica.ejected = true;
+    this.deps.logger.warn('replica ejected', {
+      service: this.service,
+      variant: this.tag,
+      replica: replica.id,
+      reason: ejection.reason,
+      forMs: ejection.durationMs,
+    });
+    this.refresh();
+    this.scheduleRelease(now);
+  }
+
+  /** Request accounting: in flight and its integral. */
+  requestStarted(): void {
+    this.advance();
+    this.inflight++;
+    this.requests++;
+  }
+
+  requestEnded(failed: boolean): void {
+    this.advance();
+    this.inflight--;
+    if (failed) this.errors++;
+  }
+
+  /** Σ in-flight × ms up to now. */
+  concurrencyIntegral(): number {
+    this.advance();
+    return this.integral;
+  }
+
+  /** Ejections so far of a replica. */
+  ejections(replica: ReplicaRuntime): number {
+    return this.outliers?.ejections(replica.id) ?? 0;
+  }
+
+  /** Stops timers and closes every replica's pool after its requests in flight. */
+  async close(): Promise<void> {
+    clearTimeout(this.releaseTimer);
+    await Promise.all(this.replicas.map((r) => this.retire(r)));
+    this.replicas = [];
+  }
+
+  private retire(r: ReplicaRuntime): Promise<void> {
+    this.outliers?.remove(r.id);
+    this.deps.onReplica(this, r, false);
+    return r.close();
+  }
+
+  private advance(): void {
+    const now = this.deps.clock.now();
+    this.integral += this.inflight * (now - this.lastChange);
+    this.lastChange = now;
+  }
+
+  private scheduleRelease(now: number): void {
+    const next = this.outliers?.nextRelease();
+    if (next === undefined) return;
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(
+      () => {
+        const back = this.outliers?.release(this.deps.clock.now()) ?? [];
+        for (const r of this.replicas) if (back.includes(r.id)) r.ejected = false;
+        if (back.length > 0) this.refresh();
+        this.scheduleRelease(this.deps.clock.now());
+      },
+      Math.max(0, next - now),
+    );
+    this.releaseTimer.unref();
+  }
+}
