@@ -14,7 +14,6 @@ export * from './payload/labels.js';
 export * from './payload/payload.js';
 export * from './payload/random-inputs.js';
 export * from './payload/select-payloads.js';
-export * from './plan/random.js';
 export * from './plan/schedule.js';
 export * from './plan/sweep.js';
 export * from './report/context.js';

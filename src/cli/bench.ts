@@ -24,12 +24,11 @@ import {
   planFromFlags,
   progressLine,
   runBench,
-  seededRandom,
   selectPayloads,
   type Target,
 } from '../bench/index.js';
 import { OipGrpcClient, OipGrpcError, OipHttpClient, OipHttpError } from '../client/index.js';
-import { FlotillaError, NotFoundError, systemClock } from '../core/index.js';
+import { FlotillaError, NotFoundError, seededRandom, systemClock } from '../core/index.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
+import { ConfigError, createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
 import {
   checkStaticOnly,
   Gateway,
   LeastRequestBalancer,
   type ReplicaRuntime,
   RoundRobinBalancer,
-  systemRandom,
 } from '../gateway/index.js';
 import { parseServiceFileYaml, type ServiceFile } from '../spec/index.js';
 import { parseBytes, parsePort } from './parse-options.js';

@@ -1,14 +1,13 @@
 import type { InferRequest, InferResponse } from '../core/index.js';
+import { type Random, systemRandom } from '../core/index.js';
 import {
   type BalancerReplica,
   balancerReplica,
   hash32,
   LeastRequestBalancer,
   type Outcome,
-  type Random,
   type SplitVariant,
   splitTraffic,
-  systemRandom,
 } from '../gateway/index.js';
 import type { EncodeRequestOptions } from '../protocol/oip-rest/index.js';
 import { formatAddress, parseEndpoints, type ServiceSpec } from '../spec/index.js';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Random } from '../core/index.js';
 import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundError } from '../core/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
@@ -11,7 +12,6 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createFrontHandler } from './proxy/front.js';
 import { CALL, type ResponseWithCall } from './proxy/proxy-call.js';
 import { sendJson } from './proxy/replies.js';
-import type { Random } from './random.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { checkWeights } from './routing/traffic-split.js';
 import type { ReplicaRuntime } from './runtime/replica-runtime.js';

@@ -5,7 +5,6 @@ export * from './gateway.js';
 export * from './gateway-state.js';
 export * from './health/health-state.js';
 export * from './health/outlier-detector.js';
-export * from './random.js';
 export * from './retry/retry-budget.js';
 export * from './retry/retry-policy.js';
 export * from './routing/hash.js';

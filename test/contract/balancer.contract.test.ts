@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/core/index.js';
 import {
   type Balancer,
   type BalancerReplica,
@@ -7,7 +8,6 @@ import {
   hash32,
   LeastRequestBalancer,
   RoundRobinBalancer,
-  seededRandom,
 } from '../../src/gateway/index.js';
 
 /** Every `Balancer` implementation, built fresh per test. */

@@ -4,7 +4,8 @@ import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { OipGrpcClient, RoutingClient } from '../../src/client/index.js';
-import { seededRandom } from '../../src/gateway/index.js';
+import { seededRandom } from '../../src/core/index.js';
+
 import { decodeInferResponse, encodeInferRequest } from '../../src/protocol/oip-rest/index.js';
 import {
   type GatewayProcess,

@@ -12,9 +12,9 @@ import {
   parseModelMetadata,
   predictedLabels,
   randomInputs,
-  seededRandom,
 } from '../../src/bench/index.js';
 import type { InferResponse, Tensor, TensorSpec } from '../../src/core/index.js';
+import { seededRandom } from '../../src/core/index.js';
 import { decodeInferRequest, encodeInferResponse } from '../../src/protocol/oip-rest/index.js';
 import { decodePredictionRequest, encodePredictionResponse } from '../../src/protocol/paddle/index.js';
 import { decodePredictRequest, encodePredictResponse } from '../../src/protocol/tfserving/index.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BenchArgumentError, parseSweep, SendSchedule, seededRandom } from '../../src/bench/index.js';
+import { BenchArgumentError, parseSweep, SendSchedule } from '../../src/bench/index.js';
+import { seededRandom } from '../../src/core/index.js';
 
 const concurrency = { flag: '--concurrency', integer: true, min: 1, minInclusive: true };
 const rate = { flag: '--request-rate', integer: false, min: 0, minInclusive: false };

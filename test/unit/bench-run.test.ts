@@ -10,10 +10,9 @@ import {
   niceTicks,
   type OutcomeCallback,
   runBench,
-  seededRandom,
   type Target,
 } from '../../src/bench/index.js';
-import { systemClock } from '../../src/core/index.js';
+import { seededRandom, systemClock } from '../../src/core/index.js';
 
 /** An in-memory endpoint answering after `delayMs` (0: on the next turn of the loop). */
 class FakeTarget implements Target {

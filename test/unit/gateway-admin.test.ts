@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { silentLogger, systemClock } from '../../src/core/index.js';
+import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import {
   Gateway,
   type GatewayOptions,
   LeastRequestBalancer,
   type ReplicaRuntime,
-  seededRandom,
 } from '../../src/gateway/index.js';
 import { parseServiceFile, type ServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend, type TinyBackend } from '../fixtures/services/gateway-helpers.js';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/core/index.js';
 import {
   type Balancer,
   type BalancerReplica,
   balancerReplica,
   LeastRequestBalancer,
   RoundRobinBalancer,
-  seededRandom,
 } from '../../src/gateway/index.js';
 
 const ok = { kind: 'response', status: 200, latencyMs: 1 } as const;

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { silentLogger, systemClock } from '../../src/core/index.js';
+import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import { ChunkedScanner, parseRequestHead, parseResponseHead } from '../../src/gateway/http1/index.js';
-import { Gateway, LeastRequestBalancer, type ReplicaRuntime, seededRandom } from '../../src/gateway/index.js';
+import { Gateway, LeastRequestBalancer, type ReplicaRuntime } from '../../src/gateway/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 import { startBackend } from '../fixtures/services/gateway-helpers.js';
 

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { silentLogger, systemClock } from '../../src/core/index.js';
+import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import {
   Gateway,
   type GatewayOptions,
   LeastRequestBalancer,
   type ReplicaRuntime,
   RoundRobinBalancer,
-  seededRandom,
 } from '../../src/gateway/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend, type TinyBackend } from '../fixtures/services/gateway-helpers.js';

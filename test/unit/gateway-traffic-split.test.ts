@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/core/index.js';
 import {
   checkWeights,
   hash32,
   pickWeighted,
   type SplitVariant,
-  seededRandom,
   shouldMirror,
   splitTraffic,
 } from '../../src/gateway/index.js';

@@ -1,5 +1,4 @@
-import type { Clock } from '../../core/index.js';
-import type { Random } from '../plan/random.js';
+import type { Clock, Random } from '../../core/index.js';
 import { type Distribution, SendSchedule } from '../plan/schedule.js';
 import type { Sender } from './sender.js';
 

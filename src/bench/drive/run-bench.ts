@@ -1,9 +1,8 @@
-import type { Clock } from '../../core/index.js';
+import type { Clock, Random } from '../../core/index.js';
 import { LatencyHistogram, type LatencySummary } from '../latency-histogram.js';
 import { type Cut, mergeCuts, Recorder, type WindowStats } from '../measure/recorder.js';
 import { decideSwitch } from '../measure/slo.js';
 import { isStable } from '../measure/stability.js';
-import type { Random } from '../plan/random.js';
 import type { Target } from '../target/target.js';
 import { ClosedLoopDriver, type Driver, OpenLoopDriver } from './drivers.js';
 import { type BenchEvent, type BenchPlan, type LevelResult, stabilityApplies } from './plan.js';

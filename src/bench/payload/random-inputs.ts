@@ -1,3 +1,4 @@
+import type { Random } from '../../core/index.js';
 import {
   type Datatype,
   elementCount,
@@ -7,7 +8,6 @@ import {
   toHalfBits,
 } from '../../core/index.js';
 import { BenchArgumentError } from '../errors.js';
-import type { Random } from '../plan/random.js';
 
 /**
  * The concrete shape to send for an input: the override from `--shape` when given (it must fit the

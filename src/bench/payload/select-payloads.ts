@@ -1,7 +1,7 @@
+import { seededRandom } from '../../core/index.js';
 import { BenchArgumentError } from '../errors.js';
 import type { BenchFlags } from '../options.js';
 import { parseShapes } from '../options.js';
-import { seededRandom } from '../plan/random.js';
 import { parseDataset } from './dataset.js';
 import { checkAgainstModel, type ModelMetadata, type Payload, parseInputData } from './payload.js';
 import { randomInputs } from './random-inputs.js';

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from '../../core/index.js';
 
 /** How open-loop requests are spaced: evenly, or as a Poisson process (exponential gaps). */
 export type Distribution = 'constant' | 'poisson';

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Random } from '../../core/index.js';
 import { rendezvousPick } from '../routing/hash.js';
 import {
   type Balancer,

@@ -11,6 +11,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { Random } from '../../core/index.js';
 import {
   type Clock,
   type FlotillaError,
@@ -20,7 +21,6 @@ import {
 } from '../../core/index.js';
 import { formatAddress } from '../../spec/index.js';
 import type { Outcome } from '../balancing/balancer.js';
-import type { Random } from '../random.js';
 import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
 import { splitTraffic } from '../routing/traffic-split.js';

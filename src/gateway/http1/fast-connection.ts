@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
+import type { Random } from '../../core/index.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { pathFor } from '../proxy/front.js';
 import { mirrorRequest } from '../proxy/mirror-call.js';
-import type { Random } from '../random.js';
 import { hash32 } from '../routing/hash.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 import { shouldMirror, splitTraffic } from '../routing/traffic-split.js';

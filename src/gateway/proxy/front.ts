@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Random } from '../../core/index.js';
 import { NotFoundError, UnavailableError } from '../../core/index.js';
-import type { Random } from '../random.js';
 import { hash32 } from '../routing/hash.js';
 import { rewriteModel } from '../routing/protocol-paths.js';
 import type { RouteMatch, RoutingTable } from '../routing/routing-table.js';

@@ -1,16 +1,19 @@
 /**
- * Randomness as a dependency, so traffic splits and balancer choices are tested with seeded
- * generators. (DESIGN.md places a seeded Random in core; until it lands there it lives here.)
+ * Randomness as a dependency, so traffic splits, balancer choices, load schedules and random
+ * payloads are tested and reproduced with seeded generators.
  */
 export interface Random {
   /** A uniform float in [0, 1). */
   next(): number;
 }
 
-/** `Math.random` behind the Random interface: what the gateway runs with. */
+/** `Math.random` behind the Random interface: what production code runs with. */
 export const systemRandom: Random = { next: Math.random };
 
-/** mulberry32: 32 bits of state, fully determined by `seed`; for tests and simulations. */
+/**
+ * mulberry32: 32 bits of state, fully determined by `seed`, period 2^32; fast and good enough for
+ * simulations, inter-arrival times and random tensors (not for anything secret).
+ */
 export function seededRandom(seed: number): Random {
   let state = seed >>> 0;
   return {
