@@ -99,6 +99,16 @@ export const ERROR_CATALOGUE = {
     grpc: 'UNAVAILABLE',
     summary: "The model's batching queue holds max_queue_size requests already.",
   },
+  FLT_ACTIVATION_QUEUE_FULL: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'A variant is starting replicas and its activator queue is full; retry after Retry-After.',
+  },
+  FLT_ACTIVATION_TIMEOUT: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary: 'No replica of the variant became ready within the activator timeout; retry after Retry-After.',
+  },
   FLT_QUEUE_TIMEOUT: {
     http: 503,
     grpc: 'DEADLINE_EXCEEDED',

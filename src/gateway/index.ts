@@ -12,3 +12,4 @@ export * from './routing/protocol-paths.js';
 export * from './routing/routing-table.js';
 export * from './routing/traffic-split.js';
 export type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
+export * from './activator/activator.js';

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FlotillaError } from '../../src/core/index.js';
+import { ActivationError, Activator, type ActivatorTimers } from '../../src/gateway/index.js';
+
+/** Timers on a simulated clock: they fire only when the test advances time. */
+class FakeTimers implements ActivatorTimers {
+  now = 0;
+  private readonly pending: { at: number; fn: () => void; live: boolean }[] = [];
+  after(ms: number, fn: () => void): () => void {
+    const t = { at: this.now + ms, fn, live: true };
+    this.pending.push(t);
+    return () => {
+      t.live = false;
+    };
+  }
+  advance(ms: number): void {
+    this.now += ms;
+    for (const t of this.pending.filter((p) => p.live && p.at <= this.now)) {
+      t.live = false;
+      t.fn();
+    }
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function setup(over: Partial<ConstructorParameters<typeof Activator>[0]> = {}) {
+  const timers = new FakeTimers();
+  const activator = new Activator(
+    { targetConcurrency: 2, maxQueue: 10, timeoutMs: 5_000, retryAfterS: 1, ...over },
+    { timers },
+  );
+  return { timers, activator };
+}
+
+describe('Activator', () => {
+  it('holds requests while no replica is ready and serves them all once one is, none lost', async () => {
+    const { activator } = setup();
+    const released: number[] = [];
+    const waits = [0, 1, 2].map((i) =>
+      activator.acquire('mnist/stable').then((done) => (released.push(i), done)),
+    );
+    await tick();
+    assert.deepEqual(released, []);
+    assert.equal(activator.queued, 3);
+    activator.setReadyReplicas(1);
+    await tick();
+    // The first replica gets at most its target concurrency; the third request keeps waiting.
+    assert.deepEqual(released, [0, 1]);
+    assert.equal(activator.queued, 1);
+    const [first] = await Promise.all(waits.slice(0, 2));
+    first!();
+    await tick();
+    assert.deepEqual(released, [0, 1, 2]);
+    assert.equal(activator.active, 2);
+  });
+
+  it('passes requests straight through while there is capacity', async () => {
+    const { activator } = setup();
+    activator.setReadyReplicas(2);
+    const dones = await Promise.all([1, 2, 3, 4].map(() => activator.acquire('v')));
+    assert.equal(activator.active, 4);
+    for (const d of dones) d();
+    assert.equal(activator.active, 0);
+  });
+
+  it('refuses with 503 and Retry-After when the queue is full', async () => {
+    const { activator } = setup({ maxQueue: 1 });
+    void activator.acquire('v');
+    await assert.rejects(activator.acquire('mnist/canary'), (e: unknown) => {
+      return (
+        e instanceof ActivationError &&
+        e.code === 'FLT_ACTIVATION_QUEUE_FULL' &&
+        e.httpStatus === 503 &&
+        e.retryAfterS === 1 &&
+        /mnist\/canary: 1 requests/.test(e.message)
+      );
+    });
+  });
+
+  it('times a waiting request out with 503 instead of letting it hang', async () => {
+    const { timers, activator } = setup({ timeoutMs: 3_000 });
+    const wait = activator.acquire('mnist/stable');
+    timers.advance(2_999);
+    await tick();
+    assert.equal(activator.queued, 1);
+    timers.advance(1);
+    await assert.rejects(
+      wait,
+      (e: unknown) =>
+        e instanceof FlotillaError && e.code === 'FLT_ACTIVATION_TIMEOUT' && /within 3000 ms/.test(e.message),
+    );
+    assert.equal(activator.queued, 0);
+    // A replica that comes up later serves new requests normally.
+    activator.setReadyReplicas(1);
+    (await activator.acquire('v'))();
+  });
+});
