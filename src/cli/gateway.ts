@@ -61,17 +61,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       load: () => loadServiceFile(path),
     },
   );
-  const address = await gw.listen();
-  logger.info('listening', {
-    http: `http://${options.host}:${address.port}`,
-    grpc: gw.grpcAddress ? `${options.host}:${gw.grpcAddress.port}` : undefined,
-    config: path,
-    services: gw
-      .state()
-      .services.map((s) => s.name)
-      .join(','),
-  });
-
+  // Signal handlers go in before `listening` is announced: a signal sent right after it must not be lost.
   process.on('SIGHUP', () => {
     gw.reload().catch((err: unknown) => logger.error('reload failed', { error: (err as Error).message }));
   });
@@ -90,6 +80,16 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const address = await gw.listen();
+  logger.info('listening', {
+    http: `http://${options.host}:${address.port}`,
+    grpc: gw.grpcAddress ? `${options.host}:${gw.grpcAddress.port}` : undefined,
+    config: path,
+    services: gw
+      .state()
+      .services.map((s) => s.name)
+      .join(','),
+  });
 }
 
 /** The `flotilla gateway` command. */

@@ -1,3 +1,4 @@
+export * from './activator/activator.js';
 export * from './admin/admin-routes.js';
 export * from './balancing/index.js';
 export * from './errors.js';
@@ -12,4 +13,3 @@ export * from './routing/protocol-paths.js';
 export * from './routing/routing-table.js';
 export * from './routing/traffic-split.js';
 export type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
-export * from './activator/activator.js';

@@ -72,8 +72,7 @@ describe('flotilla gateway (CLI)', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, `services: { m: { variants: [{ tag: v1, endpoints: "${other.address}" }] } }`);
     gw.proc.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.match(gw.logs(), /service file reloaded/);
+    await waitFor(() => /service file reloaded/.test(gw.logs()), 10_000, 'the first reload');
     assert.equal(
       (await rawRequest(gw.url, 'POST', '/v2/models/m/infer', '{}')).headers['x-backend'],
       'other',

@@ -39,7 +39,10 @@ describe('Activator', () => {
     const { activator } = setup();
     const released: number[] = [];
     const waits = [0, 1, 2].map((i) =>
-      activator.acquire('mnist/stable').then((done) => (released.push(i), done)),
+      activator.acquire('mnist/stable').then((done) => {
+        released.push(i);
+        return done;
+      }),
     );
     await tick();
     assert.deepEqual(released, []);

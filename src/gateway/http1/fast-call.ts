@@ -80,14 +80,9 @@ export class FastCall implements SocketOwner {
   }
 
   private tryNext(): void {
-    const r = this.variant.picker.pick(this.attempted ? { attempted: this.attempted } : undefined);
-    if (!r) {
-      this.fail(
-        new UnavailableError(
-          'FLT_NO_REPLICA',
-          `variant ${this.variant.tag} of service ${this.service.name} has no replica`,
-        ),
-      );
+    const r = this.variant.pickReplica(this.service.name, this.attempted);
+    if (r instanceof UnavailableError) {
+      this.fail(r);
       return;
     }
     this.replica = r;

@@ -81,14 +81,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** Starts the first try. */
   start(): void {
-    const picked = this.variant.picker.pick(this.attempted ? { attempted: this.attempted } : undefined);
-    if (!picked) {
-      this.fail(
-        new UnavailableError(
-          'FLT_NO_REPLICA',
-          `variant ${this.variant.tag} of service ${this.service.name} has no replica`,
-        ),
-      );
+    const picked = this.variant.pickReplica(this.service.name, this.attempted);
+    if (picked instanceof UnavailableError) {
+      this.fail(picked);
       return;
     }
     this.replica = picked;

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '../../core/index.js';
+import { type Clock, type Logger, UnavailableError } from '../../core/index.js';
 import type { OutlierDetectionSpec, VariantSpec } from '../../spec/index.js';
 import type { Balancer, Outcome } from '../balancing/balancer.js';
 import { OutlierDetector } from '../health/outlier-detector.js';
@@ -65,6 +65,21 @@ export class VariantRuntime implements SplitVariant {
   /** The balancer (the proxy picks and reports through it). */
   get picker(): Balancer<ReplicaRuntime> {
     return this.balancer;
+  }
+
+  /**
+   * The next replica to try, avoiding those already tried, or the error that says the variant has
+   * none (where the activator will hold requests for a variant scaling from zero).
+   */
+  pickReplica(
+    serviceName: string,
+    attempted: ReplicaRuntime[] | undefined,
+  ): ReplicaRuntime | UnavailableError {
+    const r = this.balancer.pick(attempted ? { attempted } : undefined);
+    return (
+      r ??
+      new UnavailableError('FLT_NO_REPLICA', `variant ${this.tag} of service ${serviceName} has no replica`)
+    );
   }
 
   /** Replaces the replica set, keeping the ones that stay (their pools, counts and health). */
