@@ -99,14 +99,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       logger,
     },
   );
-  // Listen first so liveness answers while models load; readiness waits for them.
-  const address = await http.listen();
-  const grpcPort = (await grpc.start()).port;
-  logger.info('listening', {
-    http: `http://${options.host}:${address.port}`,
-    grpc: grpcAddress(options.host, grpcPort),
-    repository: root,
-  });
+  // Signal handlers go in before `listening` is announced: an orchestrator may stop a replica
+  // right after it, and that SIGTERM must drain, not kill.
   const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
 
   let stopping = false;
@@ -135,6 +129,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.stdin.resume();
   }
   process.on('SIGINT', () => stop('SIGINT'));
+
+  // Listen first so liveness answers while models load; readiness waits for them.
+  const address = await http.listen();
+  const grpcPort = (await grpc.start()).port;
+  logger.info('listening', {
+    http: `http://${options.host}:${address.port}`,
+    grpc: grpcAddress(options.host, grpcPort),
+    repository: root,
+  });
 
   await manager.start();
   poller.start();

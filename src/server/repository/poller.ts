@@ -12,7 +12,7 @@ export class RepositoryPoller {
   ) {}
 
   start(): void {
-    if (this.intervalMs <= 0) return;
+    if (this.intervalMs <= 0 || this.stopped) return;
     const tick = (): void => {
       this.timer = setTimeout(() => {
         this.scan()
