@@ -3,7 +3,7 @@ import { type FlotillaError, UnavailableError } from '../../core/index.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
-import { classify } from '../proxy/outcomes.js';
+import { classify, recordCallEnd } from '../proxy/outcomes.js';
 import { isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
@@ -349,13 +349,12 @@ export class FastCall implements SocketOwner {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.service.budget.requestEnded();
-    this.variant.requestEnded(failed);
-    const r = this.replica;
-    if (r) {
-      r.requests++;
-      if (failed) r.errors++;
-      r.latency?.observe((this.ctx.clock.now() - this.startedAt) / 1000);
-    }
+    recordCallEnd(
+      this.service,
+      this.variant,
+      this.replica,
+      failed,
+      (this.ctx.clock.now() - this.startedAt) / 1000,
+    );
   }
 }

@@ -1,4 +1,7 @@
 import type { Outcome } from '../balancing/balancer.js';
+import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
+import type { ServiceRuntime } from '../runtime/service-runtime.js';
+import type { VariantRuntime } from '../runtime/variant-runtime.js';
 
 /** Marks a try abandoned by the gateway itself (overall timeout, client gone). */
 export class TryAbandoned extends Error {
@@ -22,5 +25,25 @@ export function classify(err: Error, latencyMs: number): Outcome {
       return { kind: 'timeout', latencyMs };
     default:
       return { kind: 'reset', latencyMs };
+  }
+}
+
+/**
+ * Closes a call's books, the same on both data paths: the service's retry budget, the variant's
+ * in-flight count, and the replica that answered last (requests, errors, latency).
+ */
+export function recordCallEnd(
+  service: ServiceRuntime,
+  variant: VariantRuntime,
+  replica: ReplicaRuntime | undefined,
+  failed: boolean,
+  elapsedS: number,
+): void {
+  service.budget.requestEnded();
+  variant.requestEnded(failed);
+  if (replica) {
+    replica.requests++;
+    if (failed) replica.errors++;
+    replica.latency?.observe(elapsedS);
   }
 }

@@ -9,7 +9,7 @@ import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
 import type { ProxyContext } from './context.js';
 import { clientResponseHeaders } from './headers.js';
-import { classify, TryAbandoned } from './outcomes.js';
+import { classify, recordCallEnd, TryAbandoned } from './outcomes.js';
 import { sendError } from './replies.js';
 
 /** The error a try is aborted with at its per-try deadline (classified as a timeout). */
@@ -296,13 +296,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.service.budget.requestEnded();
-    this.variant.requestEnded(failed);
-    const r = this.replica;
-    if (r) {
-      r.requests++;
-      if (failed) r.errors++;
-      r.latency?.observe((this.ctx.clock.now() - this.startedAt) / 1000);
-    }
+    recordCallEnd(
+      this.service,
+      this.variant,
+      this.replica,
+      failed,
+      (this.ctx.clock.now() - this.startedAt) / 1000,
+    );
   }
 }
