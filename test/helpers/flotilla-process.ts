@@ -15,14 +15,14 @@ export interface FlotillaProcess {
 }
 
 /**
- * Starts `flotilla serve` (the real CLI) on free HTTP and gRPC ports and resolves once it is ready
- * (or once it listens, with `waitReady: false`).
+ * Starts a `flotilla` CLI command and resolves once it logs its `listening http=… [grpc=…]` line.
+ * `what` names it in errors; it must listen within `listenTimeoutMs`.
  */
-export async function startServe(
+export async function startCli(
   args: readonly string[],
-  options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly listenTimeoutMs: number; readonly what: string },
 ): Promise<FlotillaProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--http-port', '0', '--grpc-port', '0', ...args], {
+  const proc = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
@@ -32,8 +32,11 @@ export async function startServe(
   proc.stdout!.on('data', (d: string) => (logs += d));
   const [url, grpcAddress] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`flotilla did not listen within 30 s:\n${logs}`)),
-      30_000,
+      () =>
+        reject(
+          new Error(`${options.what} did not listen within ${options.listenTimeoutMs / 1000} s:\n${logs}`),
+        ),
+      options.listenTimeoutMs,
     );
     proc.stderr!.on('data', (d: string) => {
       logs += d;
@@ -46,10 +49,10 @@ export async function startServe(
     });
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`flotilla exited with ${code} before listening:\n${logs}`));
+      reject(new Error(`${options.what} exited with ${code} before listening:\n${logs}`));
     });
   });
-  const handle: FlotillaProcess = {
+  return {
     url,
     grpcAddress,
     proc,
@@ -62,6 +65,22 @@ export async function startServe(
       return code;
     },
   };
+}
+
+/**
+ * Starts `flotilla serve` (the real CLI) on free HTTP and gRPC ports and resolves once it is ready
+ * (or once it listens, with `waitReady: false`).
+ */
+export async function startServe(
+  args: readonly string[],
+  options: { waitReady?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<FlotillaProcess> {
+  const handle = await startCli(['serve', '--http-port', '0', '--grpc-port', '0', ...args], {
+    ...(options.env ? { env: options.env } : {}),
+    listenTimeoutMs: 30_000,
+    what: 'flotilla',
+  });
+  const { url } = handle;
   if (options.waitReady ?? true) {
     await waitFor(async () => (await fetch(`${url}/v2/health/ready`)).status === 200, 60_000, 'server ready');
   }
