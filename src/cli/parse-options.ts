@@ -42,3 +42,10 @@ export function parseList(text: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+export function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got "${text}"`);
+  return n;
+}

@@ -5,12 +5,12 @@ import {
   addOipRoutes,
   addPaddleRoutes,
   addTfServingRoutes,
-  GrpcServer,
   grpcAddress,
   type Handler,
   HttpServer,
   InferenceService,
   JsBackend,
+  loadGrpcServer,
   ModelManager,
   ModelMetrics,
   OnnxBackend,
@@ -88,21 +88,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     router,
     logger,
   );
-  const grpc = new GrpcServer(
-    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
-    {
-      manager,
-      service,
-      adminToken: options.adminToken,
-      serverVersion: VERSION,
-      accepting: () => accepting,
-      logger,
-    },
-  );
   // Signal handlers go in before `listening` is announced: an orchestrator may stop a replica
   // right after it, and that SIGTERM must drain, not kill.
   const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
 
+  let grpc: InstanceType<Awaited<ReturnType<typeof loadGrpcServer>>> | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -115,7 +105,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     poller.close();
     void (async () => {
       // Both front ends finish their calls in flight before the models unload under them.
-      await Promise.all([http.close(), grpc.close()]);
+      await Promise.all([http.close(), grpc?.close()]);
       await manager.close();
       logger.info('stopped');
       process.exit(0);
@@ -130,8 +120,23 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGINT'));
 
-  // Listen first so liveness answers while models load; readiness waits for them.
+  // Listen first so liveness answers while models load; readiness waits for them. Models start
+  // loading (in worker threads) before the gRPC front end is imported: a cold start overlaps both.
   const address = await http.listen();
+  const loaded = manager.start();
+  loaded.catch(() => undefined);
+  const GrpcServer = await loadGrpcServer();
+  grpc = new GrpcServer(
+    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
+    {
+      manager,
+      service,
+      adminToken: options.adminToken,
+      serverVersion: VERSION,
+      accepting: () => accepting,
+      logger,
+    },
+  );
   const grpcPort = (await grpc.start()).port;
   logger.info('listening', {
     http: `http://${options.host}:${address.port}`,
@@ -139,7 +144,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     repository: root,
   });
 
-  await manager.start();
+  await loaded;
   poller.start();
   logger.info('ready', {
     models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),

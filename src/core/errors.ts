@@ -212,8 +212,16 @@ export class NotFoundError extends FlotillaError {
 
 /** It exists but cannot answer now; retrying later may work (HTTP 503). */
 export class UnavailableError extends FlotillaError {
-  constructor(code: CodesWithStatus<503>, message: string, options?: { cause?: unknown }) {
+  /** Seconds the client is told to wait before retrying (`Retry-After`), when known. */
+  readonly retryAfterS: number | undefined;
+
+  constructor(
+    code: CodesWithStatus<503>,
+    message: string,
+    options?: { cause?: unknown; retryAfterS?: number },
+  ) {
     super(code, message, options);
+    this.retryAfterS = options?.retryAfterS;
   }
 }
 

@@ -14,7 +14,7 @@ import { CALL, type ResponseWithCall } from './proxy/proxy-call.js';
 import { sendJson } from './proxy/replies.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { checkWeights } from './routing/traffic-split.js';
-import type { ReplicaRuntime } from './runtime/replica-runtime.js';
+import type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
 import { ServiceRuntime } from './runtime/service-runtime.js';
 import type { VariantRuntime } from './runtime/variant-runtime.js';
 
@@ -38,6 +38,17 @@ export interface GatewayOptions {
   readonly fastPath?: boolean;
   /** Refuse `model:` and `command:` variants (`flotilla gateway` runs only static endpoints). */
   readonly staticOnly?: boolean;
+  /** Serve the admin API under /_flotilla/ on the data port (default true; false when it has its own). */
+  readonly adminOnDataPort?: boolean;
+}
+
+/** What `flotilla up` adds to the admin API (the fleet implements it). */
+export interface GatewayControl {
+  status(): unknown;
+  scale(service: string, variant: string, replicas: number): unknown;
+  rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown>;
+  /** Weights were changed by hand through the admin API. */
+  weightsSet(service: string): void;
 }
 
 /** The defaults of GatewayOptions, in one place. */
@@ -72,6 +83,7 @@ export class Gateway implements AdminTarget {
   private readonly gatewayMetrics: GatewayMetrics;
   private file: ServiceFile;
   private readonly grpc: GrpcFront | undefined;
+  private control: GatewayControl | undefined;
 
   constructor(
     file: ServiceFile,
@@ -99,7 +111,7 @@ export class Gateway implements AdminTarget {
       fastPath: options.fastPath ?? true,
       handle: (req, res) => {
         res.once('close', requestClosed);
-        if (req.url?.startsWith(ADMIN_PREFIX))
+        if (options.adminOnDataPort !== false && req.url?.startsWith(ADMIN_PREFIX))
           void handleAdmin(req, res, this, options.adminToken, deps.logger);
         else front(req, res);
       },
@@ -134,17 +146,58 @@ export class Gateway implements AdminTarget {
     await Promise.all(this.services.map((s) => s.close()));
   }
 
-  /** Replaces a variant's replicas (as `flotilla up` starts and stops them); others keep state. */
+  /**
+   * Replaces a variant's replicas (as `flotilla up` starts and stops them); others keep state.
+   * Resolves once the replicas that left have finished their requests in flight.
+   */
   setReplicas(
     service: string,
     variant: string,
-    addresses: readonly (Address | { http: Address; grpc?: Address })[],
-  ): void {
-    this.variant(service, variant).setReplicas(addresses.map((a) => ('http' in a ? a : { http: a })));
+    addresses: readonly (Address | ReplicaAddress)[],
+  ): Promise<void> {
+    return this.variant(service, variant).setReplicas(addresses.map((a) => ('http' in a ? a : { http: a })));
   }
 
-  /** Changes a service's weights at once (validated); requests in flight are not touched. */
-  setWeights(service: string, weights: Readonly<Record<string, number>> | string): void {
+  /** A variant's runtime, for `flotilla up`'s control plane (activator, load readings). */
+  managedVariant(service: string, variant: string): VariantRuntime {
+    return this.variant(service, variant);
+  }
+
+  /** Gives the admin API `flotilla up`'s controls (status, scale, rollout). */
+  attachControl(control: GatewayControl): void {
+    this.control = control;
+  }
+
+  status(): unknown {
+    return this.needControl('status').status();
+  }
+
+  scale(service: string, variant: string, replicas: number): unknown {
+    return this.needControl('scale').scale(service, variant, replicas);
+  }
+
+  rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown> {
+    return this.needControl('rollout').rollout(service, action);
+  }
+
+  private needControl(what: string): GatewayControl {
+    if (!this.control)
+      throw new NotFoundError(
+        'FLT_ROUTE_NOT_FOUND',
+        `${what} is part of flotilla up's admin API; this gateway runs static endpoints only (GET ${ADMIN_PREFIX}state shows them)`,
+      );
+    return this.control;
+  }
+
+  /**
+   * Changes a service's weights at once (validated); requests in flight are not touched. A change
+   * by hand (`by: 'admin'`) ends any progressive rollout of the service.
+   */
+  setWeights(
+    service: string,
+    weights: Readonly<Record<string, number>> | string,
+    by: 'admin' | 'fleet' = 'admin',
+  ): void {
     const s = this.service(service);
     const tags = s.variants.map((v) => v.tag);
     let map: Map<string, number>;
@@ -159,6 +212,7 @@ export class Gateway implements AdminTarget {
     const problem = checkWeights(tags, map);
     if (problem) throw new InvalidRequestError('FLT_INVALID_FIELD', `weights: ${problem}`);
     for (const v of s.variants) v.weight = map.get(v.tag)!;
+    if (by === 'admin') this.control?.weightsSet(service);
   }
 
   /** Applies a new service file (or re-reads it): services and replicas that stay keep their state. */

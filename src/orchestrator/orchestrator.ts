@@ -6,6 +6,8 @@ export type ReplicaTemplate =
       readonly repository: string;
       readonly model: string;
       readonly version?: number;
+      /** Other models to load beside it (a pipeline's parts). */
+      readonly with?: readonly string[];
       /** Extra `flotilla serve` flags. */
       readonly args?: readonly string[];
     }

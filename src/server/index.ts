@@ -1,6 +1,7 @@
 export * from './backends/index.js';
-export * from './grpc/grpc-server.js';
-export * from './grpc/oip-grpc-handlers.js';
+export * from './grpc/grpc-address.js';
+export type { GrpcServer, GrpcServerOptions } from './grpc/grpc-server.js';
+export type { OipGrpcDeps } from './grpc/oip-grpc-handlers.js';
 export * from './http/http-server.js';
 export * from './http/oip-routes.js';
 export * from './http/paddle-routes.js';
@@ -14,3 +15,11 @@ export * from './repository/poller.js';
 export * from './repository/scan.js';
 export * from './repository/version-policy.js';
 export * from './validate-request.js';
+
+/**
+ * The gRPC front end, imported when asked for: @grpc/grpc-js and the proto take ~60 ms to load,
+ * which a replica starting from zero spends loading its model instead.
+ */
+export async function loadGrpcServer(): Promise<typeof import('./grpc/grpc-server.js').GrpcServer> {
+  return (await import('./grpc/grpc-server.js')).GrpcServer;
+}

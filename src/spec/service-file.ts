@@ -29,6 +29,8 @@ export const SERVICE_FILE_DEFAULTS = Object.freeze({
   /** Small fleets: 20 % of a few requests in flight is no retry at all, so the floor is 10. */
   retry: Object.freeze({ maxRetries: 2, budgetPercent: 20, minRetryConcurrency: 10 }),
   timeouts: Object.freeze({ perTryMs: 30_000, totalMs: 60_000 }),
+  /** Canary requests a rollout step needs before it judges (and advances). */
+  rolloutMinRequests: 20,
   scale: Object.freeze({
     min: 1,
     max: 4,
@@ -158,6 +160,8 @@ const variantSchema = z.strictObject({
       repository: z.string().min(1),
       name: name('model.name'),
       version: z.int().min(1).optional(),
+      /** Models the replica loads besides this one (the parts a js pipeline calls). */
+      with: z.array(name('model.with')).optional(),
     })
     .optional(),
   command: z.string().min(1).optional(),
@@ -228,7 +232,11 @@ const serviceSchema = z
       .optional(),
     timeouts: z.strictObject({ perTry: duration.optional(), total: duration.optional() }).optional(),
     rollout: z
-      .strictObject({ steps: z.array(z.number().gt(0).max(100)).min(1), interval: duration })
+      .strictObject({
+        steps: z.array(z.number().gt(0).max(100)).min(1),
+        interval: duration,
+        minRequests: z.int().min(1).default(SERVICE_FILE_DEFAULTS.rolloutMinRequests),
+      })
       .optional(),
   })
   .superRefine((s, ctx) => checkService(s, ctx));
@@ -315,6 +323,20 @@ function checkService(s: Omit<RawService, never>, ctx: z.RefinementCtx): void {
   if (s.rollout?.steps.some((x, i, a) => i > 0 && x <= a[i - 1]!)) {
     ctx.addIssue({ code: 'custom', path: ['rollout', 'steps'], message: 'steps must increase' });
   }
+  if (s.rollout && s.variants.length !== 2) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rollout'],
+      message: `a progressive rollout moves traffic between two variants (stable and canary); this service has ${s.variants.length}`,
+    });
+  }
+  if (s.rollout && !s.slo) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rollout'],
+      message: 'a progressive rollout is judged against the service slo: add slo: { latencyMs, errorRate }',
+    });
+  }
 }
 
 const serviceFileSchema = z
@@ -360,7 +382,14 @@ export type VariantRuns =
       readonly endpoints: readonly Address[];
       readonly grpcEndpoints?: readonly Address[];
     }
-  | { readonly kind: 'model'; readonly repository: string; readonly name: string; readonly version?: number }
+  | {
+      readonly kind: 'model';
+      readonly repository: string;
+      readonly name: string;
+      readonly version?: number;
+      /** Other models the replica loads (a pipeline's parts). */
+      readonly with?: readonly string[];
+    }
   | { readonly kind: 'command'; readonly command: string };
 
 /** Autoscaling of a managed variant (Knative KPA terms), durations in milliseconds. */
@@ -433,7 +462,11 @@ export interface ServiceSpec {
   readonly outlierDetection?: OutlierDetectionSpec;
   readonly retry: RetrySpec;
   readonly timeouts: { readonly perTryMs: number; readonly totalMs: number };
-  readonly rollout?: { readonly steps: readonly number[]; readonly intervalMs: number };
+  readonly rollout?: {
+    readonly steps: readonly number[];
+    readonly intervalMs: number;
+    readonly minRequests: number;
+  };
 }
 
 /** A validated service file. */
@@ -453,6 +486,7 @@ function toVariant(v: RawVariant, service: string, weight: number): VariantSpec 
         repository: v.model.repository,
         name: v.model.name,
         ...(v.model.version ? { version: v.model.version } : {}),
+        ...(v.model.with ? { with: v.model.with } : {}),
       }
     : v.command
       ? { kind: 'command', command: v.command }
@@ -523,7 +557,15 @@ function toService(name: string, s: RawService): ServiceSpec {
       perTryMs: s.timeouts?.perTry ?? SERVICE_FILE_DEFAULTS.timeouts.perTryMs,
       totalMs: s.timeouts?.total ?? SERVICE_FILE_DEFAULTS.timeouts.totalMs,
     },
-    ...(s.rollout ? { rollout: { steps: s.rollout.steps, intervalMs: s.rollout.interval } } : {}),
+    ...(s.rollout
+      ? {
+          rollout: {
+            steps: s.rollout.steps,
+            intervalMs: s.rollout.interval,
+            minRequests: s.rollout.minRequests,
+          },
+        }
+      : {}),
   };
 }
 

@@ -47,7 +47,8 @@ describe('Activator', () => {
     await tick();
     assert.deepEqual(released, []);
     assert.equal(activator.queued, 3);
-    activator.setReadyReplicas(1);
+    // One replica ready of the two the autoscaler wants: capacity is short.
+    activator.setReadyReplicas(1, 2);
     await tick();
     // The first replica gets at most its target concurrency; the third request keeps waiting.
     assert.deepEqual(released, [0, 1]);
@@ -98,5 +99,43 @@ describe('Activator', () => {
     // A replica that comes up later serves new requests normally.
     activator.setReadyReplicas(1);
     (await activator.acquire('v'))();
+  });
+
+  it('steps out of the way once the replicas it wants are ready, releasing everything queued', async () => {
+    const { activator } = setup({ targetConcurrency: 1 });
+    const waits = [1, 2, 3, 4].map(() => activator.acquire('v'));
+    activator.setReadyReplicas(1, 3);
+    await tick();
+    assert.equal(activator.active, 1);
+    assert.equal(activator.queued, 3);
+    activator.setReadyReplicas(3, 3);
+    await Promise.all(waits);
+    assert.equal(activator.queued, 0);
+    assert.equal(activator.active, 4);
+    // And admits synchronously, without a promise, while it is out of the way.
+    assert.equal(typeof activator.admit('v'), 'function');
+  });
+
+  it('asks for a replica when a request waits with none ready, not when capacity is only short', async () => {
+    const { activator } = setup();
+    let demands = 0;
+    activator.onDemand = () => {
+      demands++;
+    };
+    void activator.acquire('v');
+    assert.equal(demands, 1);
+    activator.setReadyReplicas(1, 4);
+    void activator.acquire('v');
+    void activator.acquire('v');
+    assert.equal(activator.queued, 1);
+    assert.equal(demands, 1);
+  });
+
+  it('refuses every waiting request when told to, leaving none queued', async () => {
+    const { activator } = setup();
+    const waits = [1, 2].map(() => activator.acquire('v'));
+    activator.rejectAll(new Error('variant removed'));
+    for (const w of waits) await assert.rejects(w, /variant removed/);
+    assert.equal(activator.queued, 0);
   });
 });

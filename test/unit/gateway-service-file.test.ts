@@ -40,7 +40,7 @@ describe('service file', () => {
     assert.deepEqual(mnist.hosts, ['mnist.example.com']);
     assert.equal(mnist.path, '/mnist');
     assert.deepEqual(mnist.slo, { latencyMs: 50, errorRate: 0.01 });
-    assert.deepEqual(mnist.rollout, { steps: [10, 25, 50, 100], intervalMs: 30_000 });
+    assert.deepEqual(mnist.rollout, { steps: [10, 25, 50, 100], intervalMs: 30_000, minRequests: 20 });
     const [stable, canary] = mnist.variants;
     assert.deepEqual(stable!.runs, {
       kind: 'model',
@@ -218,6 +218,26 @@ describe('service file', () => {
       'rollout order',
       one(ep, { rollout: { steps: [50, 10], interval: '1m' } }),
       /services\.mnist\.rollout\.steps: steps must increase/,
+    ],
+    [
+      'rollout of one variant',
+      one(ep, { slo: { latencyMs: 50, errorRate: 0.01 }, rollout: { steps: [50, 100], interval: '1m' } }),
+      /services\.mnist\.rollout: a progressive rollout moves traffic between two variants .* has 1/,
+    ],
+    [
+      'rollout without slo',
+      {
+        services: {
+          mnist: {
+            variants: [
+              { ...ep, tag: 'a' },
+              { ...ep, tag: 'b' },
+            ],
+            rollout: { steps: [50, 100], interval: '1m' },
+          },
+        },
+      },
+      /services\.mnist\.rollout: a progressive rollout is judged against the service slo/,
     ],
     ['no services', { services: {} }, /services: no service defined/],
     [

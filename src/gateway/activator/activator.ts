@@ -7,7 +7,7 @@ export interface ActivatorTimers {
 }
 
 export interface ActivatorOptions {
-  /** Requests one ready replica is given at once (the autoscaler's target concurrency). */
+  /** Requests one ready replica is given at once while capacity is short (the target concurrency). */
   readonly targetConcurrency: number;
   /** Requests allowed to wait; beyond it they get 503 at once (Knative's activator has no bound). */
   readonly maxQueue: number;
@@ -22,28 +22,36 @@ export class ActivationError extends UnavailableError {
   constructor(
     code: 'FLT_ACTIVATION_QUEUE_FULL' | 'FLT_ACTIVATION_TIMEOUT',
     message: string,
-    readonly retryAfterS: number,
+    retryAfterS: number,
   ) {
-    super(code, message);
+    super(code, message, { retryAfterS });
   }
 }
 
+/** Ends one admitted request (idempotent). */
+export type Release = () => void;
+
 interface Waiter {
-  readonly resolve: (release: () => void) => void;
+  readonly resolve: (release: Release) => void;
   readonly reject: (err: Error) => void;
   cancel: () => void;
 }
 
 /**
- * Holds requests for a variant whose capacity is short (no ready replica yet, or a burst beyond
- * the ready replicas' target concurrency) and releases them as capacity appears: at most
- * `targetConcurrency` in flight per ready replica, so the first replica up is not flooded. The
- * queue is bounded and every wait has a timeout, so nothing hangs.
+ * Holds requests for a variant whose capacity is short and releases them as capacity appears.
+ * With no ready replica nothing passes (scale from zero); while the variant has fewer ready
+ * replicas than it wants, at most `targetConcurrency` requests per ready replica are in flight, so
+ * the first replica up is not flooded (Knative's target-burst-capacity idea); once the replicas
+ * it wants are ready the activator steps out of the way. The queue is bounded and every wait has a
+ * timeout, so nothing hangs.
  */
 export class Activator {
   private readyReplicas = 0;
+  private short = true;
   private inflight = 0;
   private readonly waiting: Waiter[] = [];
+  /** Called when a request has to wait with no replica ready (the autoscaler should act now). */
+  onDemand: (() => void) | undefined;
 
   constructor(
     private readonly options: ActivatorOptions,
@@ -60,23 +68,33 @@ export class Activator {
     return this.inflight;
   }
 
-  private get capacity(): number {
-    return this.readyReplicas * this.options.targetConcurrency;
+  /** Ready replicas now. */
+  get ready(): number {
+    return this.readyReplicas;
   }
 
-  /** The variant's ready replicas changed: release what the new capacity allows. */
-  setReadyReplicas(n: number): void {
-    this.readyReplicas = Math.max(0, n);
+  private get capacity(): number {
+    if (this.readyReplicas === 0) return 0;
+    return this.short ? this.readyReplicas * this.options.targetConcurrency : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The variant's ready replicas changed, or how many it wants: release what the new capacity
+   * allows. `wanted` defaults to `ready` (capacity is short only while ready < wanted).
+   */
+  setReadyReplicas(ready: number, wanted = ready): void {
+    this.readyReplicas = Math.max(0, ready);
+    this.short = this.readyReplicas < wanted;
     this.drain();
   }
 
   /**
-   * Waits for capacity for one request; resolves with the function to call when the request
-   * finishes. Rejects with an ActivationError (503, Retry-After) when the queue is full or the
-   * wait times out.
+   * Admits one request: a Release at once when there is capacity (no promise on the hot path),
+   * otherwise a promise of one once capacity appears. The promise rejects with an ActivationError
+   * (503, Retry-After) when the queue is full or the wait times out.
    */
-  acquire(label: string): Promise<() => void> {
-    if (this.waiting.length === 0 && this.inflight < this.capacity) return Promise.resolve(this.grant());
+  admit(label: string): Release | Promise<Release> {
+    if (this.waiting.length === 0 && this.inflight < this.capacity) return this.grant();
     if (this.waiting.length >= this.options.maxQueue) {
       return Promise.reject(
         new ActivationError(
@@ -86,7 +104,7 @@ export class Activator {
         ),
       );
     }
-    return new Promise((resolve, reject) => {
+    const wait = new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, cancel: () => {} };
       waiter.cancel = this.deps.timers.after(this.options.timeoutMs, () => {
         const i = this.waiting.indexOf(waiter);
@@ -102,9 +120,24 @@ export class Activator {
       });
       this.waiting.push(waiter);
     });
+    if (this.readyReplicas === 0) this.onDemand?.();
+    return wait;
   }
 
-  private grant(): () => void {
+  /** Like `admit`, always as a promise. */
+  acquire(label: string): Promise<Release> {
+    return Promise.resolve(this.admit(label));
+  }
+
+  /** Refuses every waiting request (the variant is going away). */
+  rejectAll(err: Error): void {
+    for (const w of this.waiting.splice(0)) {
+      w.cancel();
+      w.reject(err);
+    }
+  }
+
+  private grant(): Release {
     this.inflight++;
     let done = false;
     return () => {

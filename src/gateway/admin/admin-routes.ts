@@ -17,6 +17,35 @@ export interface AdminTarget {
   /** Re-reads the service file; requests in flight finish on the replicas they started on. */
   reload(): Promise<void>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** `flotilla up` only: services, variants, replicas and recent decisions. */
+  status(): unknown;
+  /** `flotilla up` only: pins a managed variant's replica count. */
+  scale(service: string, variant: string, replicas: number): unknown;
+  /** `flotilla up` only: start, promote or roll back a service's canary. */
+  rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown>;
+}
+
+const ROLLOUT_ACTIONS = ['start', 'promote', 'rollback'] as const;
+
+function replicasOf(body: unknown): number {
+  const n = (body as { replicas?: unknown } | null)?.replicas;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw new InvalidRequestError(
+      'FLT_INVALID_FIELD',
+      `replicas: expected {"replicas": <whole number >= 0>}, got ${JSON.stringify(n ?? null)}`,
+    );
+  return n;
+}
+
+function actionOf(body: unknown): (typeof ROLLOUT_ACTIONS)[number] {
+  const a = (body as { action?: unknown } | null)?.action;
+  const found = ROLLOUT_ACTIONS.find((x) => x === a);
+  if (!found)
+    throw new InvalidRequestError(
+      'FLT_INVALID_FIELD',
+      `action: expected one of ${ROLLOUT_ACTIONS.join(', ')}, got ${JSON.stringify(a ?? null)}`,
+    );
+  return found;
 }
 
 const MAX_ADMIN_BODY = 64 * 1024;
@@ -59,7 +88,9 @@ function weightsOf(body: unknown): Readonly<Record<string, number>> | string {
 
 /**
  * The admin API: `GET metrics` (open, like the model server's /metrics), and behind the bearer
- * token `GET routes`, `GET state`, `PUT services/{name}/weights`, `POST reload`.
+ * token `GET routes`, `GET state`, `PUT services/{name}/weights`, `POST reload`; under
+ * `flotilla up` also `GET status`, `PUT services/{name}/variants/{tag}/scale` and
+ * `POST services/{name}/rollout`.
  */
 export async function handleAdmin(
   req: IncomingMessage,
@@ -81,9 +112,22 @@ export async function handleAdmin(
     }
     checkAdminToken(req.headers, token);
     const weights = /^services\/([^/]+)\/weights$/.exec(path);
+    const scale = /^services\/([^/]+)\/variants\/([^/]+)\/scale$/.exec(path);
+    const rollout = /^services\/([^/]+)\/rollout$/.exec(path);
     if (path === 'routes' && method === 'GET') sendJson(res, 200, target.routes());
     else if (path === 'state' && method === 'GET') sendJson(res, 200, target.state());
-    else if (weights && method === 'PUT') {
+    else if (path === 'status' && method === 'GET') sendJson(res, 200, target.status());
+    else if (scale && method === 'PUT') {
+      const replicas = replicasOf(await readJson(req));
+      sendJson(
+        res,
+        200,
+        target.scale(decodeURIComponent(scale[1]!), decodeURIComponent(scale[2]!), replicas),
+      );
+    } else if (rollout && method === 'POST') {
+      const action = actionOf(await readJson(req));
+      sendJson(res, 200, await target.rollout(decodeURIComponent(rollout[1]!), action));
+    } else if (weights && method === 'PUT') {
       const service = decodeURIComponent(weights[1]!);
       target.setWeights(service, weightsOf(await readJson(req)));
       logger.info('weights changed', {

@@ -20,6 +20,8 @@ import {
   UnavailableError,
 } from '../../core/index.js';
 import { formatAddress } from '../../spec/index.js';
+import type { Release } from '../activator/activator.js';
+import { admit } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
@@ -170,7 +172,7 @@ export class GrpcFront {
     const variant = split.variant;
     const target = variant.spec.modelName;
     const payload = name === service.name && target !== name ? rewriteModelName(body, target) : body;
-    new GrpcCall(this, stream, headers, path, service, variant, payload, ended).start();
+    new GrpcCall(this, stream, headers, path, service, variant, payload, ended).admit();
   }
 
   /** The HTTP/2 session to a replica's gRPC address (one per replica, reconnected when it drops). */
@@ -225,6 +227,7 @@ class GrpcCall {
   private attempted: ReplicaRuntime[] = [];
   private replica: ReplicaRuntime | undefined;
   private done = false;
+  private release: Release | undefined;
 
   constructor(
     private readonly front: GrpcFront,
@@ -238,6 +241,22 @@ class GrpcCall {
   ) {
     variant.requestStarted();
     stream.once('close', () => this.finish(false));
+  }
+
+  /** Starts once the variant's activator admits the call. */
+  admit(): void {
+    admit(
+      this.variant,
+      `${this.service.name}/${this.variant.tag}`,
+      (release) => {
+        this.release = release;
+        if (this.done) this.release?.();
+        else this.start();
+      },
+      (err) => {
+        if (!this.done) this.fail(err);
+      },
+    );
   }
 
   start(): void {
@@ -332,6 +351,7 @@ class GrpcCall {
   private finish(failed: boolean): void {
     if (this.done) return;
     this.done = true;
+    this.release?.();
     this.variant.requestEnded(failed);
     if (this.replica) this.replica.requests++;
   }

@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
+import type { Release } from '../activator/activator.js';
+import { admit } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
@@ -46,6 +48,8 @@ export class FastCall implements SocketOwner {
   private sent = false;
   private done = false;
   private slotHeld = false;
+  /** The activator's release, held from admission to the end of the call. */
+  private release: Release | undefined;
 
   constructor(
     private readonly client: FastClient,
@@ -63,7 +67,19 @@ export class FastCall implements SocketOwner {
   start(): void {
     this.service.budget.requestStarted();
     this.variant.requestStarted();
-    this.tryNext();
+    admit(
+      this.variant,
+      `${this.service.name}/${this.variant.tag}`,
+      (release) => {
+        this.release = release;
+        // The client may have gone while the call waited for capacity.
+        if (this.done) this.release?.();
+        else this.tryNext();
+      },
+      (err) => {
+        if (!this.done) this.fail(err);
+      },
+    );
   }
 
   /** The client's connection closed before the answer was complete. */
@@ -349,6 +365,7 @@ export class FastCall implements SocketOwner {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
+    this.release?.();
     recordCallEnd(
       this.service,
       this.variant,

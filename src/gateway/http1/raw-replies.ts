@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FlotillaError } from '../../core/index.js';
+import { retryAfterOf } from '../proxy/replies.js';
 
 /**
  * A complete HTTP/1.1 error answer as bytes, as the node:http path would send it:
@@ -18,5 +19,7 @@ export function errorResponse(
   if (variant !== undefined) head += `x-flotilla-variant: ${variant}\r\n`;
   if (replica !== undefined) head += `x-flotilla-replica: ${replica}\r\n`;
   if (close) head += 'connection: close\r\n';
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== undefined) head += `retry-after: ${retryAfter}\r\n`;
   return Buffer.from(`${head}\r\n${body}`);
 }

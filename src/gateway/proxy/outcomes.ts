@@ -40,7 +40,7 @@ export function recordCallEnd(
   elapsedS: number,
 ): void {
   service.budget.requestEnded();
-  variant.requestEnded(failed);
+  variant.requestEnded(failed, elapsedS * 1000);
   if (replica) {
     replica.requests++;
     if (failed) replica.errors++;

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
+import type { Release } from '../activator/activator.js';
+import { admit } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import { isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
@@ -53,6 +55,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** The current try passed its per-try deadline; aborted as soon as undici gives the means. */
   private tryTimedOut = false;
   private gotHeaders = false;
+  /** The activator's release, held from admission to the end of the call. */
+  private release: Release | undefined;
   private readonly resume = (): void => this.resumeUpstream?.();
   private resumeUpstream: (() => void) | undefined;
 
@@ -79,8 +83,24 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (!this.done) this.abandon(new TryAbandoned('cancelled'));
   }
 
-  /** Starts the first try. */
+  /** Starts the first try once the variant's activator admits the call. */
   start(): void {
+    admit(
+      this.variant,
+      `${this.service.name}/${this.variant.tag}`,
+      (release) => {
+        this.release = release;
+        // The client may have gone (or the deadline passed) while the call waited for capacity.
+        if (this.done) this.release?.();
+        else this.tryNext();
+      },
+      (err) => {
+        if (!this.done) this.fail(err);
+      },
+    );
+  }
+
+  private tryNext(): void {
     const picked = this.variant.pickReplica(this.service.name, this.attempted);
     if (picked instanceof UnavailableError) {
       this.fail(picked);
@@ -220,7 +240,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.attempted ??= [];
     this.attempted.push(this.replica!);
     this.ctx.retried(this.service.name);
-    this.start();
+    this.tryNext();
     return true;
   }
 
@@ -296,6 +316,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
+    this.release?.();
     recordCallEnd(
       this.service,
       this.variant,

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FlotillaError } from '../../core/index.js';
+import { type FlotillaError, UnavailableError } from '../../core/index.js';
 
 /**
  * Answers with a Flotilla error as the model server does (`{"error", "code"}` with the status of
@@ -28,6 +28,8 @@ export function sendError(
   if (variant !== undefined) headers.push('x-flotilla-variant', variant);
   if (replica !== undefined) headers.push('x-flotilla-replica', replica);
   if (closeConnection) headers.push('connection', 'close');
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== undefined) headers.push('retry-after', retryAfter);
   res.writeHead(err.httpStatus, headers);
   res.end(body);
 }
@@ -37,4 +39,11 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The `Retry-After` value of an error that carries one (the activator's 503s). */
+export function retryAfterOf(err: FlotillaError): string | undefined {
+  return err instanceof UnavailableError && err.retryAfterS !== undefined
+    ? String(Math.max(0, Math.ceil(err.retryAfterS)))
+    : undefined;
 }

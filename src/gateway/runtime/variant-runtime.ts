@@ -1,9 +1,11 @@
 import { type Clock, type Logger, UnavailableError } from '../../core/index.js';
 import type { OutlierDetectionSpec, VariantSpec } from '../../spec/index.js';
+import type { Activator } from '../activator/activator.js';
 import type { Balancer, Outcome } from '../balancing/balancer.js';
 import { OutlierDetector } from '../health/outlier-detector.js';
 import { hash32 } from '../routing/hash.js';
 import type { SplitVariant } from '../routing/traffic-split.js';
+import { LatencyLog } from './latency-log.js';
 import { type ReplicaAddress, ReplicaRuntime, replicaKey, type UpstreamOptions } from './replica-runtime.js';
 
 /** What a variant needs from the gateway around it. */
@@ -36,6 +38,14 @@ export class VariantRuntime implements SplitVariant {
   /** Σ in-flight × milliseconds since the variant started. */
   private integral = 0;
   private lastChange: number;
+  private lastEnded: number | undefined;
+  /** Latencies of finished requests (rollouts judge a canary's p99 from them). */
+  readonly latencies = new LatencyLog();
+  /**
+   * Holds requests while the variant's capacity is short (managed variants under `flotilla up`);
+   * undefined for static endpoints, which are always "there".
+   */
+  activator: Activator | undefined;
 
   constructor(
     readonly service: string,
@@ -82,15 +92,19 @@ export class VariantRuntime implements SplitVariant {
     );
   }
 
-  /** Replaces the replica set, keeping the ones that stay (their pools, counts and health). */
-  setReplicas(addresses: readonly ReplicaAddress[]): void {
+  /**
+   * Replaces the replica set, keeping the ones that stay (their pools, counts and health).
+   * Resolves once the replicas that left have finished their requests in flight.
+   */
+  setReplicas(addresses: readonly ReplicaAddress[]): Promise<void> {
     const wanted = new Map(addresses.map((a) => [replicaKey(a), a]));
     const kept: ReplicaRuntime[] = [];
+    const leaving: Promise<void>[] = [];
     for (const r of this.replicas) {
       if (wanted.has(replicaKey(r.address))) {
         kept.push(r);
         wanted.delete(replicaKey(r.address));
-      } else this.retire(r);
+      } else leaving.push(this.retire(r));
     }
     for (const a of wanted.values()) {
       const r = new ReplicaRuntime(a, this.deps.upstream);
@@ -99,6 +113,7 @@ export class VariantRuntime implements SplitVariant {
     }
     this.replicas = kept;
     this.refresh();
+    return Promise.all(leaving).then(() => undefined);
   }
 
   /** Gives the balancer the replicas fit to serve; with none fit, all of them (Envoy's panic mode). */
@@ -132,10 +147,17 @@ export class VariantRuntime implements SplitVariant {
     this.requests++;
   }
 
-  requestEnded(failed: boolean): void {
-    this.advance();
+  requestEnded(failed: boolean, latencyMs?: number): void {
+    const now = this.advance();
     this.inflight--;
+    this.lastEnded = now;
     if (failed) this.errors++;
+    if (latencyMs !== undefined) this.latencies.record(now, latencyMs);
+  }
+
+  /** When a request was last in flight: now while any is, else when the last one ended. */
+  lastActiveAt(): number | undefined {
+    return this.inflight > 0 ? this.deps.clock.now() : this.lastEnded;
   }
 
   /** Σ in-flight × ms up to now. */
@@ -162,10 +184,11 @@ export class VariantRuntime implements SplitVariant {
     return r.close();
   }
 
-  private advance(): void {
+  private advance(): number {
     const now = this.deps.clock.now();
     this.integral += this.inflight * (now - this.lastChange);
     this.lastChange = now;
+    return now;
   }
 
   private scheduleRelease(now: number): void {

@@ -70,7 +70,9 @@ export class ChildReplica {
     const t = this.options.template;
     let readinessPath: string;
     if (t.kind === 'model') {
-      const models = t.version === undefined ? t.model : `${t.model}:${t.version}`;
+      const models = [t.version === undefined ? t.model : `${t.model}:${t.version}`, ...(t.with ?? [])].join(
+        ',',
+      );
       const args = [CLI, 'serve', '--model-repository', t.repository, '--models', models];
       args.push(
         '--http-port',

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import { InternalError } from '../../core/index.js';
 
 /** The fully qualified name of the inference service in proto/grpc_service.proto. */
@@ -44,7 +45,9 @@ export function oipGrpcProtoPath(): string {
 
 /** Loads proto/grpc_service.proto with `PROTO_LOADER_OPTIONS` (synchronously: once at start). */
 export function loadOipGrpcDefinition(): PackageDefinition {
-  return loadSync(oipGrpcProtoPath(), PROTO_LOADER_OPTIONS);
+  // Required on first use: the model server's HTTP path never needs the proto loader.
+  const loader = createRequire(import.meta.url)('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+  return loader.loadSync(oipGrpcProtoPath(), PROTO_LOADER_OPTIONS);
 }
 
 /** The `GRPCInferenceService` definition, for a server's `addService` or a generic client. */

@@ -1,5 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { oipGrpcServiceDefinition } from '../../protocol/oip-grpc/index.js';
+import { grpcAddress } from './grpc-address.js';
 import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
 
 export interface GrpcServerOptions {
@@ -8,11 +9,6 @@ export interface GrpcServerOptions {
   readonly port: number;
   /** Largest message received or sent, in bytes (gRPC's own default is 4 MiB received). */
   readonly maxMessageBytes: number;
-}
-
-/** `host:port` as gRPC targets spell it (IPv6 addresses in brackets). */
-export function grpcAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**

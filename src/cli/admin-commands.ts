@@ -1,0 +1,179 @@
+/**
+ * `flotilla status`, `flotilla scale` and `flotilla rollout`: small clients of a running
+ * `flotilla up`'s admin API. With no flags they find it through the context file `up` writes.
+ */
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { AdminClient, type AdminClientOptions, parseWeights } from '../client/admin-client.js';
+import { FlotillaError } from '../core/index.js';
+import type { RolloutAction, ServiceStatus } from '../fleet/status.js';
+import { formatRollout, formatStatus, formatWeights } from './status-table.js';
+import { readUpContext } from './up-context.js';
+
+/** Where `flotilla up` listens unless told otherwise. */
+export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080';
+
+/** The connection flags every admin command takes (already merged with their env vars). */
+export interface AdminFlags {
+  readonly url?: string;
+  readonly adminToken?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+function parseUrl(text: string): string {
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol))
+    throw new InvalidArgumentError(`expected an http(s) URL such as ${DEFAULT_ADMIN_URL}, got "${text}"`);
+  return trimSlash(text);
+}
+
+function parseReplicas(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number of replicas (an integer >= 0), got "${text}"`);
+  return n;
+}
+
+/**
+ * URL and token: flags (or FLOTILLA_URL / FLOTILLA_ADMIN_TOKEN), else the running `up`'s context.
+ * The context's token goes only to the context's own URL: `--url` pointing elsewhere must not
+ * receive the local fleet's token.
+ */
+export async function resolveAdminTarget(
+  flags: AdminFlags,
+  env: Env = process.env,
+): Promise<AdminClientOptions> {
+  const given = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+  const url = given(flags.url);
+  const token = given(flags.adminToken);
+  const ctx = url === undefined || token === undefined ? await readUpContext(env) : undefined;
+  const target = trimSlash(url ?? ctx?.adminUrl ?? DEFAULT_ADMIN_URL);
+  const ctxToken = ctx !== undefined && trimSlash(ctx.adminUrl) === target ? ctx.token : undefined;
+  const useToken = token ?? ctxToken;
+  return { url: target, ...(useToken !== undefined ? { token: useToken } : {}) };
+}
+
+function flagsOf(opts: Record<string, unknown>): AdminFlags {
+  const url = opts['url'];
+  const token = opts['adminToken'];
+  return {
+    ...(typeof url === 'string' ? { url } : {}),
+    ...(typeof token === 'string' ? { adminToken: token } : {}),
+  };
+}
+
+async function withClient<T>(
+  opts: Record<string, unknown>,
+  use: (client: AdminClient) => Promise<T>,
+): Promise<T> {
+  const client = new AdminClient(await resolveAdminTarget(flagsOf(opts)));
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** `--url` and `--admin-token`, as every admin command takes them. */
+function withTargetOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--url <url>',
+        `admin URL of flotilla up (default: from the running flotilla up's context file, else ${DEFAULT_ADMIN_URL})`,
+      )
+        .env('FLOTILLA_URL')
+        .argParser(parseUrl),
+    )
+    .addOption(
+      new Option(
+        '--admin-token <token>',
+        "bearer token of the admin API (default: the running flotilla up's, from its context file)",
+      ).env('FLOTILLA_ADMIN_TOKEN'),
+    );
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** The `flotilla status` command. */
+export function statusCommand(): Command {
+  return withTargetOptions(
+    new Command('status').description(
+      "Show a running flotilla up's services, variants, replicas, rollouts and recent scaling decisions.",
+    ),
+  )
+    .option('--json', 'print the admin API answer as JSON')
+    .action(async (opts: Record<string, unknown>) => {
+      const report = await withClient(opts, (c) => c.status());
+      print(opts['json'] === true ? JSON.stringify(report, null, 2) : formatStatus(report, Date.now()));
+    });
+}
+
+/** `mnist/stable: scaling to 3 replicas (min = max = 3); 1 ready now` */
+export function scaleSummary(service: ServiceStatus, tag: string, replicas: number): string {
+  const head = `${service.name}/${tag}: scaling to ${replicas} replica${replicas === 1 ? '' : 's'}`;
+  const scale = service.variants.find((v) => v.tag === tag)?.scale;
+  if (scale === undefined) return head;
+  const bounds = scale.min === scale.max ? `min = max = ${scale.min}` : `min ${scale.min}, max ${scale.max}`;
+  return `${head} (${bounds}); ${scale.ready} ready now`;
+}
+
+/** The `flotilla scale` command. */
+export function scaleCommand(): Command {
+  return withTargetOptions(
+    new Command('scale')
+      .description(
+        'Pin a managed variant of a running flotilla up at N replicas (min = max = N; 0 stops them); `flotilla rollout SERVICE rollback` or a reload unpins it.',
+      )
+      .argument('<service>', 'service name')
+      .argument('<variant>', 'variant tag')
+      .argument('<replicas>', 'replicas wanted (an integer >= 0)', parseReplicas),
+  ).action(async (service: string, variant: string, replicas: number, opts: Record<string, unknown>) => {
+    const answer = await withClient(opts, (c) => c.scale(service, variant, replicas));
+    print(scaleSummary(answer, variant, replicas));
+  });
+}
+
+const ROLLOUT_ACTIONS = ['set-weights', 'promote', 'rollback', 'start'] as const;
+type RolloutCommandAction = (typeof ROLLOUT_ACTIONS)[number];
+
+/** `mnist: stable 90%, canary 10%; rollout: progressing 10% (step 1/4)  stable: …` */
+function rolloutSummary(service: {
+  readonly name: string;
+  readonly variants: readonly { readonly tag: string; readonly weight: number }[];
+  readonly rollout?: ServiceStatus['rollout'];
+}): string {
+  const rollout = service.rollout ? formatRollout(service.rollout) : 'no rollout';
+  return `${service.name}: ${formatWeights(service.variants)}; ${rollout}`;
+}
+
+/** The `flotilla rollout` command. */
+export function rolloutCommand(): Command {
+  return withTargetOptions(
+    new Command('rollout')
+      .description(
+        'Steer a service\'s canary in a running flotilla up: set-weights TAG=W … (or "90 | 10"), start, promote or rollback.',
+      )
+      .argument('<service>', 'service name')
+      .addArgument(new Argument('<action>', 'what to do').choices(ROLLOUT_ACTIONS))
+      .argument('[weights...]', 'for set-weights: TAG=W pairs, e.g. stable=90 canary=10, or one "90 | 10"'),
+  ).action(
+    async (service: string, action: RolloutCommandAction, args: string[], opts: Record<string, unknown>) => {
+      if (action === 'set-weights') {
+        const weights = parseWeights(args);
+        print(rolloutSummary(await withClient(opts, (c) => c.setWeights(service, weights))));
+        return;
+      }
+      if (args.length > 0)
+        throw new FlotillaError(
+          'FLT_INVALID_FIELD',
+          `rollout ${action} takes no further arguments, got: ${args.join(' ')}`,
+        );
+      const verb: RolloutAction = action;
+      print(rolloutSummary(await withClient(opts, (c) => c.rollout(service, verb))));
+    },
+  );
+}

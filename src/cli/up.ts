@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  ConfigError,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  systemClock,
+  systemRandom,
+} from '../core/index.js';
+import { FLEET_DEFAULTS, Fleet } from '../fleet/index.js';
+import {
+  type ActivatorTimers,
+  Gateway,
+  handleAdmin,
+  LeastRequestBalancer,
+  type ReplicaRuntime,
+  RoundRobinBalancer,
+} from '../gateway/index.js';
+import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
+import { parseServiceYaml, type ServiceFile } from '../spec/index.js';
+import { parsePort, parsePositiveInt } from './parse-options.js';
+import { upBanner } from './up-banner.js';
+import { removeUpContext, writeUpContext } from './up-context.js';
+
+/** Flags of `flotilla up`, parsed. */
+export interface UpOptions {
+  readonly file: string;
+  readonly port: number;
+  readonly grpcPort?: number;
+  readonly adminPort?: number;
+  readonly host: string;
+  readonly adminToken?: string;
+  readonly activatorQueue: number;
+  readonly activatorTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+async function loadServiceFile(path: string): Promise<ServiceFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
+  }
+  return parseServiceYaml(text, path);
+}
+
+const realTimers: ActivatorTimers = {
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+function listenAdmin(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => res(server.address() as AddressInfo));
+  });
+}
+
+/**
+ * Runs a service file on this machine: the gateway, every managed variant's replicas as child
+ * processes, the autoscaler, the activator and rollouts. SIGTERM/SIGINT drain everything and
+ * leave no child process behind.
+ */
+export async function up(options: UpOptions): Promise<void> {
+  const logger: Logger = createLogger(options.logLevel);
+  const path = resolve(options.file);
+  const file = await loadServiceFile(path);
+  // A laptop needs no token ceremony: one is made up and written to the context file (mode 0600).
+  const token = options.adminToken ?? randomBytes(18).toString('base64url');
+  const random = systemRandom;
+  const gateway = new Gateway(
+    file,
+    {
+      host: options.host,
+      port: options.port,
+      grpcPort: options.grpcPort,
+      adminToken: token,
+      adminOnDataPort: options.adminPort === undefined,
+    },
+    {
+      clock: systemClock,
+      random,
+      logger,
+      balancer: (policy) =>
+        policy === 'round_robin'
+          ? new RoundRobinBalancer<ReplicaRuntime>()
+          : new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+    },
+  );
+  let fleet: Fleet | undefined;
+  const orchestrator = new LocalOrchestrator(LOCAL_ORCHESTRATOR_DEFAULTS, {
+    logger,
+    now: () => systemClock.now(),
+    waitIdle: (r) => fleet?.waitIdle(r) ?? Promise.resolve(),
+  });
+  fleet = new Fleet(
+    file,
+    {
+      baseDir: dirname(path),
+      activator: {
+        ...FLEET_DEFAULTS.activator,
+        maxQueue: options.activatorQueue,
+        timeoutMs: options.activatorTimeoutMs,
+      },
+      switchTimeoutMs: FLEET_DEFAULTS.switchTimeoutMs,
+    },
+    { gateway, orchestrator, clock: systemClock, logger, timers: realTimers },
+  );
+  gateway.attachControl(fleet);
+  const admin =
+    options.adminPort === undefined
+      ? undefined
+      : createServer((req, res) => void handleAdmin(req, res, gateway, token, logger));
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn('second signal: stopping replicas without draining', { signal });
+      void orchestrator.close().then(() => process.exit(1));
+      return;
+    }
+    stopping = true;
+    logger.info('draining', { signal });
+    void (async () => {
+      // Requests in flight finish on their replicas first; only then do the replicas stop.
+      await gateway.close();
+      fleet.stop();
+      admin?.close();
+      await orchestrator.close();
+      await removeUpContext(process.pid).catch(() => undefined);
+      logger.info('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () =>
+    logger.warn('SIGHUP ignored: flotilla up does not reload its service file yet; restart it'),
+  );
+
+  const address = await gateway.listen();
+  const adminAddress = admin ? await listenAdmin(admin, options.adminPort ?? 0, options.host) : undefined;
+  fleet.start();
+  const url = `http://${options.host}:${address.port}`;
+  const adminUrl = adminAddress ? `http://${options.host}:${adminAddress.port}` : url;
+  await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch((err: unknown) =>
+    logger.warn('cannot write the context file', { error: (err as Error).message }),
+  );
+  logger.info('listening', {
+    http: url,
+    grpc: gateway.grpcAddress ? `${options.host}:${gateway.grpcAddress.port}` : undefined,
+    admin: adminUrl,
+    config: path,
+    services: file.services.map((s) => s.name).join(','),
+  });
+  process.stdout.write(upBanner(file, url, gateway.grpcAddress?.port));
+}
+
+/** The `flotilla up` command. */
+export function upCommand(): Command {
+  return new Command('up')
+    .description(
+      'Run a service file on this machine: the gateway, replicas as child processes, autoscaling to zero with an activator, canaries and rollouts.',
+    )
+    .argument('<file>', 'service file (flotilla services or an ElasticServing PaddleService)')
+    .option('--port <port>', 'HTTP port of the gateway (0 picks a free port and logs it)', parsePort, 8080)
+    .option(
+      '--grpc-port <port>',
+      'gRPC port of the gateway (KServe/Triton clients), proxied to the replicas (0 picks a free port; default: none)',
+      parsePort,
+    )
+    .option(
+      '--admin-port <port>',
+      'serve the admin API (/_flotilla/…) on its own port instead of the gateway port',
+      parsePort,
+    )
+    .option('--host <address>', 'address to bind; stays on loopback unless told otherwise', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--admin-token <token>',
+        'bearer token of the admin API (default: a random one, written to $FLOTILLA_HOME/up.json for flotilla status/scale/rollout)',
+      ).env('FLOTILLA_ADMIN_TOKEN'),
+    )
+    .option(
+      '--activator-queue <n>',
+      'requests held per variant while it has no ready replica; more get 503 with Retry-After',
+      parsePositiveInt,
+      FLEET_DEFAULTS.activator.maxQueue,
+    )
+    .option(
+      '--activator-timeout <ms>',
+      'how long a held request waits for a replica before 503 with Retry-After',
+      parsePositiveInt,
+      FLEET_DEFAULTS.activator.timeoutMs,
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log verbosity')
+        .choices(['debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      await up({
+        file,
+        port: opts['port'] as number,
+        ...(opts['grpcPort'] !== undefined ? { grpcPort: opts['grpcPort'] as number } : {}),
+        ...(opts['adminPort'] !== undefined ? { adminPort: opts['adminPort'] as number } : {}),
+        host: opts['host'] as string,
+        ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
+        activatorQueue: opts['activatorQueue'] as number,
+        activatorTimeoutMs: opts['activatorTimeout'] as number,
+        logLevel: opts['logLevel'] as LogLevel,
+      });
+    });
+}

@@ -1,0 +1,114 @@
+import { ConcurrencyWindow, type KpaConfig, KpaScaler, type ScaleDecision } from '../autoscaler/index.js';
+import type { ScaleSpec } from '../spec/index.js';
+
+/** Knative KPA settings of a variant's `scale:` section. */
+export function kpaConfigOf(scale: ScaleSpec): KpaConfig {
+  return {
+    targetConcurrency: scale.targetConcurrency,
+    targetUtilization: scale.targetUtilization,
+    stableWindowMs: scale.stableWindowMs,
+    panicWindowShare: scale.panicWindowPercent / 100,
+    panicThreshold: scale.panicThresholdPercent / 100,
+    maxScaleUpRate: scale.maxScaleUpRate,
+    maxScaleDownRate: scale.maxScaleDownRate,
+    min: scale.min,
+    max: scale.max,
+    // Knative starts a revision with one replica (initial-scale 1) unless told otherwise.
+    initialScale: scale.initial ?? Math.max(scale.min, 1),
+    scaleToZeroAfterMs: scale.scaleToZeroAfterMs,
+  };
+}
+
+/** What a tick reads of a variant's load. */
+export interface LoadReading {
+  /** Σ in-flight × ms (the gateway's exact concurrency integral). */
+  readonly integral: number;
+  readonly lastActiveAt: number | undefined;
+  readonly readyReplicas: number;
+}
+
+/**
+ * One managed variant's autoscaling: the concurrency window fed on every tick, the KPA scaler,
+ * and a pin set by `flotilla scale` (min = max = N, as `kubectl scale` would). Time comes in.
+ */
+export class VariantScaling {
+  private config: KpaConfig;
+  private scaler: KpaScaler;
+  private readonly window: ConcurrencyWindow;
+  private pinnedTo: number | undefined;
+  desired: number;
+  last: ScaleDecision | undefined;
+
+  /** When the variant was (re)started: an idle grace counts from here until a request comes. */
+  private since: number;
+
+  constructor(
+    readonly spec: ScaleSpec,
+    now: number,
+  ) {
+    this.since = now;
+    this.config = kpaConfigOf(spec);
+    this.scaler = new KpaScaler(this.config);
+    this.window = new ConcurrencyWindow(spec.stableWindowMs);
+    this.desired = this.config.initialScale;
+  }
+
+  get min(): number {
+    return this.config.min;
+  }
+
+  get max(): number {
+    return this.config.max;
+  }
+
+  get pinned(): boolean {
+    return this.pinnedTo !== undefined;
+  }
+
+  /** The stable window (ms); ticks are a fraction of it. */
+  get stableWindowMs(): number {
+    return this.config.stableWindowMs;
+  }
+
+  /** Pins the count (undefined: back to the service file's min and max). */
+  pin(replicas: number | undefined, now: number): void {
+    this.since = now;
+    this.pinnedTo = replicas;
+    const base = kpaConfigOf(this.spec);
+    this.config = replicas === undefined ? base : { ...base, min: replicas, max: replicas };
+    // A new scaler: the old one's panic state was about other bounds.
+    this.scaler = new KpaScaler(this.config);
+    if (replicas !== undefined) this.desired = replicas;
+  }
+
+  /** Records the load and decides; returns the decision when the desired count changed. */
+  tick(reading: LoadReading, now: number): ScaleDecision | undefined {
+    this.window.record(now, reading.integral);
+    const panicMs = this.config.stableWindowMs * this.config.panicWindowShare;
+    const decision = this.scaler.decide(
+      {
+        stableConcurrency: this.window.average(now, this.config.stableWindowMs),
+        panicConcurrency: this.window.average(now, panicMs),
+        readyReplicas: reading.readyReplicas,
+        // A variant that never had traffic still gets its grace before going to zero.
+        lastActiveAt: Math.max(reading.lastActiveAt ?? this.since, this.since),
+      },
+      now,
+    );
+    this.last = decision;
+    // Without data yet ("keep what you have") the count stays, unless a pin or bounds moved it.
+    const next = decision.valid
+      ? decision.desired
+      : Math.min(this.config.max, Math.max(this.config.min, this.desired));
+    if (next === this.desired) return undefined;
+    this.desired = next;
+    return decision.valid ? decision : { ...decision, desired: next, reason: `bounds -> ${next}` };
+  }
+
+  /** A request is waiting and nothing runs: one replica now, without waiting for a tick. */
+  wake(): boolean {
+    if (this.desired > 0 || this.config.max === 0) return false;
+    this.desired = 1;
+    return true;
+  }
+}
