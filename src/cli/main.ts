@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
 import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
+import { STANDBY_ARG, standby } from './standby.js';
 import { VERSION } from './version.js';
 
 /**
@@ -105,6 +106,10 @@ program
   });
 
 async function main(): Promise<void> {
+  if (process.argv[2] === STANDBY_ARG) {
+    const args = await standby();
+    process.argv.splice(2, process.argv.length - 2, 'serve', ...args);
+  }
   const named = process.argv[2];
   const wanted =
     named !== undefined && named in COMMANDS

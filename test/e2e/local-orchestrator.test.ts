@@ -27,6 +27,8 @@ function orchestrator(): { o: LocalOrchestrator; events: ReplicaEvent[] } {
       startupTimeoutMs: 30_000,
       stopGraceMs: 3_000,
       backoff: { baseMs: 20, maxMs: 200, resetAfterMs: 10_000, crashLoopAfter: 3 },
+      standby: true,
+      standbyDelayMs: 100,
     },
     { logger: silentLogger, now: () => performance.now() },
   );

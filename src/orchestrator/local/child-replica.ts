@@ -6,6 +6,17 @@ import { freePort } from './free-port.js';
 
 const CLI = fileURLToPath(new URL('../../../../bin/flotilla.js', import.meta.url));
 
+/** Starts a standby model server: imported and waiting on stdin for its `serve` arguments. */
+export function spawnStandby(): ChildProcess {
+  const proc = spawn(process.execPath, [CLI, '--standby-serve'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
+  });
+  // Until adopted nothing reads its output; a pipe nobody drains could block it.
+  proc.stderr!.resume();
+  return proc;
+}
+
 export interface ChildReplicaOptions {
   readonly id: string;
   readonly variant: string;
@@ -15,6 +26,8 @@ export interface ChildReplicaOptions {
   /** How long after SIGTERM before SIGKILL. */
   readonly stopGraceMs: number;
   readonly restarts: number;
+  /** A pre-started `flotilla serve` waiting for its arguments, if one is at hand (model replicas). */
+  readonly standby?: () => ChildProcess | undefined;
 }
 
 export interface ChildReplicaHooks {
@@ -39,6 +52,7 @@ export class ChildReplica {
   private stopping = false;
   private exited: Promise<void> = Promise.resolve();
   private readonly tail: string[] = [];
+  private poke: (() => void) | undefined;
 
   constructor(
     private readonly options: ChildReplicaOptions,
@@ -73,7 +87,7 @@ export class ChildReplica {
       const models = [t.version === undefined ? t.model : `${t.model}:${t.version}`, ...(t.with ?? [])].join(
         ',',
       );
-      const args = [CLI, 'serve', '--model-repository', t.repository, '--models', models];
+      const args = ['--model-repository', t.repository, '--models', models];
       args.push(
         '--http-port',
         '0',
@@ -84,7 +98,15 @@ export class ChildReplica {
         '--exit-with-parent',
         ...(t.args ?? []),
       );
-      this.proc = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+      const standby = this.options.standby?.();
+      if (standby) {
+        standby.stdin!.write(`${JSON.stringify(args)}\n`);
+        this.proc = standby;
+      } else
+        this.proc = spawn(process.execPath, [CLI, 'serve', ...args], {
+          stdio: ['pipe', 'ignore', 'pipe'],
+          detached: true,
+        });
       readinessPath = '/v2/health/ready';
     } else {
       const port = await freePort();
@@ -121,7 +143,8 @@ export class ChildReplica {
       if (m) {
         this.address = m[1];
         this.grpcAddress = m[2];
-      }
+        this.poke?.();
+      } else if (/ ready models=/.test(line)) this.poke?.();
     }
   }
 
@@ -147,7 +170,15 @@ export class ChildReplica {
         await this.stop();
         return;
       }
-      await new Promise((r) => setTimeout(r, 25));
+      // Polls, and checks at once when the server logs that it is ready.
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 25);
+        this.poke = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.poke = undefined;
     }
   }
 

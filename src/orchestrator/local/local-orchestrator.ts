@@ -1,18 +1,28 @@
+import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../core/index.js';
 import type { Orchestrator, ReplicaEvent, ReplicaInfo, ReplicaTemplate } from '../orchestrator.js';
 import { BACKOFF_DEFAULTS, type BackoffConfig, nextCrashCount, restartDelay } from './backoff.js';
-import { ChildReplica } from './child-replica.js';
+import { ChildReplica, spawnStandby } from './child-replica.js';
 
 export interface LocalOrchestratorOptions {
   readonly startupTimeoutMs: number;
   readonly stopGraceMs: number;
   readonly backoff: BackoffConfig;
+  /**
+   * Keep one model server pre-started (imported, nothing loaded) for the next model replica, so a
+   * start from zero only loads its model. Off: every replica is a fresh process.
+   */
+  readonly standby: boolean;
+  /** How long after a standby is used before the next one starts (it must not slow the start it serves). */
+  readonly standbyDelayMs: number;
 }
 
 export const LOCAL_ORCHESTRATOR_DEFAULTS: LocalOrchestratorOptions = Object.freeze({
   startupTimeoutMs: 60_000,
   stopGraceMs: 10_000,
   backoff: BACKOFF_DEFAULTS,
+  standby: true,
+  standbyDelayMs: 1_500,
 });
 
 export interface LocalOrchestratorDeps {
@@ -42,6 +52,8 @@ export class LocalOrchestrator implements Orchestrator {
   private readonly listeners = new Set<(e: ReplicaEvent) => void>();
   private readonly stopping = new Set<Promise<void>>();
   private closed = false;
+  private standbyProc: ChildProcess | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: LocalOrchestratorOptions,
@@ -49,6 +61,7 @@ export class LocalOrchestrator implements Orchestrator {
   ) {}
 
   apply(variant: string, template: ReplicaTemplate): void {
+    if (template.kind === 'model') this.prepareStandby(0);
     const v = this.variants.get(variant);
     if (v) v.template = template;
     else
@@ -124,6 +137,7 @@ export class LocalOrchestrator implements Orchestrator {
         startupTimeoutMs: this.options.startupTimeoutMs,
         stopGraceMs: this.options.stopGraceMs,
         restarts: v.crashes,
+        standby: () => this.takeStandby(),
       },
       {
         logger: this.deps.logger,
@@ -185,7 +199,38 @@ export class LocalOrchestrator implements Orchestrator {
     if (i >= 0) v.replicas.splice(i, 1);
   }
 
+  /** Starts a standby model server after `delayMs`, unless one is already there or coming. */
+  private prepareStandby(delayMs: number): void {
+    if (!this.options.standby || this.closed || this.standbyProc || this.standbyTimer) return;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = undefined;
+      if (this.closed || this.standbyProc) return;
+      const proc = spawnStandby();
+      this.standbyProc = proc;
+      proc.once('exit', () => {
+        if (this.standbyProc === proc) this.standbyProc = undefined;
+      });
+    }, delayMs);
+  }
+
+  /** Hands the standby to a starting replica (and schedules the next one). */
+  private takeStandby(): ChildProcess | undefined {
+    const proc = this.standbyProc;
+    this.standbyProc = undefined;
+    this.prepareStandby(this.options.standbyDelayMs);
+    return proc && proc.exitCode === null && proc.signalCode === null ? proc : undefined;
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.standbyTimer);
+    this.standbyTimer = undefined;
+    const spare = this.standbyProc;
+    this.standbyProc = undefined;
+    if (spare?.pid !== undefined && spare.exitCode === null) {
+      const gone = new Promise((r) => spare.once('exit', r));
+      spare.kill('SIGTERM');
+      await gone;
+    }
     for (const v of this.variants.values()) {
       clearTimeout(v.restartTimer);
       v.desired = 0;
