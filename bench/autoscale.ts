@@ -639,3 +639,233 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     await up.stop();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+const f0 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(0));
+const f2 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));
+
+function table(headings: readonly string[], numeric: readonly boolean[], rows: readonly (readonly string[])[]): string[] {
+  return [
+    `| ${headings.join(' | ')} |`,
+    `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+interface ColdRow {
+  readonly what: string;
+  readonly runsMs: number[];
+  readonly firstResponse: Summary;
+  readonly ratioToBaseline: number;
+  readonly loggedColdStart: Summary | undefined;
+  readonly replicaStart: Summary | undefined;
+}
+
+function coldRow(what: string, xs: ColdRun[], baseline: Summary): ColdRow {
+  const firstResponse = summarize(xs.map((r) => r.firstResponseMs));
+  return {
+    what,
+    runsMs: xs.map((r) => Math.round(r.firstResponseMs)),
+    firstResponse,
+    ratioToBaseline: firstResponse.median / baseline.median,
+    loggedColdStart: summarize(xs.flatMap((r) => (r.loggedColdStartMs !== undefined ? [r.loggedColdStartMs] : []))),
+    replicaStart: summarize(xs.flatMap((r) => (r.replicaStartMs !== undefined ? [r.replicaStartMs] : []))),
+  };
+}
+
+function writeResults(r: {
+  baselineMs: number[];
+  coldMnist: ColdRun[];
+  coldOcr: ColdRun[];
+  step: StepResult | undefined;
+  stepError: string | undefined;
+  loadBefore: number[];
+  loadAfter: number[];
+  startedAt: Date;
+  totalS: number;
+}): void {
+  const m = machine();
+  const baseline = summarize(r.baselineMs);
+  const rows: ColdRow[] = [
+    {
+      what: 'bare node: onnxruntime-node + mnist/1, node:http (baseline)',
+      runsMs: r.baselineMs.map((x) => Math.round(x)),
+      firstResponse: baseline,
+      ratioToBaseline: 1,
+      loggedColdStart: undefined,
+      replicaStart: undefined,
+    },
+    coldRow('flotilla up, mnist (v1), from zero', r.coldMnist, baseline),
+    coldRow('flotilla up, ocr (+ ocr_det, ocr_cls, ocr_rec), from zero', r.coldOcr, baseline),
+  ];
+  const s = r.step;
+  const command = `node dist/bench/autoscale.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
+  const md = [
+    '# bench/autoscale',
+    '',
+    `Cold start: a request sent to a variant at zero replicas, timed from send to the full answer, ${runs} runs each;`,
+    'between runs the variant goes back to zero (scaleToZeroAfter 1s, stableWindow 6s) and its replica process is gone.',
+    'The baseline, measured in the same run, is a bare Node process that imports onnxruntime-node, loads',
+    'examples/models/mnist/1/model.onnx and answers one OIP JSON request over node:http, timed from spawn to the',
+    'answer of a request sent as soon as the port accepts. There is no bare-node OCR baseline: the ocr ratio is',
+    'against the mnist baseline, and the replica start column shows how much of it is loading the pipeline.',
+    '`coldStartMs` is what `flotilla up` logs (first request -> replica ready); replica start is spawn -> ready from',
+    '`GET /_flotilla/status`.',
+    '',
+    `Machine: ${m.cpus} cores (${m.cpuModel}), Node ${m.node}. Load average (1/5/15 min) before ${load(r.loadBefore)},`,
+    `after ${load(r.loadAfter)}. ${r.startedAt.toISOString()}, ${r.totalS.toFixed(0)} s. Written by \`${command}\``,
+    '(`npm run bench:autoscale`); do not edit by hand.',
+    '',
+    '## Cold start (zero -> first response)',
+    '',
+    ...table(
+      ['what', 'median ms', 'min ms', 'max ms', 'ratio to baseline (median)', 'logged coldStartMs (median)', 'replica start ms (median)', 'runs ms'],
+      [false, true, true, true, true, true, true, false],
+      rows.map((x) => [
+        x.what,
+        f0(x.firstResponse.median),
+        f0(x.firstResponse.min),
+        f0(x.firstResponse.max),
+        f2(x.ratioToBaseline),
+        f0(x.loggedColdStart?.median),
+        f0(x.replicaStart?.median),
+        x.runsMs.join(', '),
+      ]),
+    ),
+    '',
+    '## Load step',
+    '',
+    s
+      ? `mnist v1, \`scale: {min: 1, max: ${4}, targetConcurrency: 2, stableWindow: 10s}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error.`
+      : `The load step failed: ${r.stepError}`,
+    '',
+    ...(s
+      ? [
+          ...table(
+            ['users', 'requests', 'lost', 'req/s', 'p50 ms', 'p99 ms', 'first scale-up ms', 'desired peak', 'desired at peak ms', 'ready at peak ms', 'ratio to baseline cold start'],
+            [true, true, true, true, true, true, true, true, true, true, true],
+            [
+              [
+                String(s.users),
+                String(s.requests),
+                String(s.lost),
+                f0(s.throughput),
+                f0(s.latencyMs.median),
+                f0(s.latencyMs.p99),
+                f0(s.timings.firstScaleUpMs),
+                String(s.timings.peakDesired),
+                f0(s.timings.desiredPeakMs),
+                f0(s.timings.readyAtPeakMs),
+                f2((s.timings.readyAtPeakMs ?? Number.NaN) / baseline.median),
+              ],
+            ],
+          ),
+          '',
+          `Answers per second during the step: ${s.perSecond.join(', ')}.${s.lost > 0 ? ` Lost by cause: ${JSON.stringify(s.lostBy)}.` : ''}`,
+          `Replica starts (spawn -> ready, ms): ${s.replicaStartMs.join(', ')}.`,
+          '',
+        ]
+      : []),
+  ].join('\n');
+  const out = join(ROOT, 'bench', 'results');
+  writeFileSync(join(out, 'autoscale.md'), `${md}\n`);
+  writeFileSync(
+    join(out, 'autoscale.json'),
+    `${JSON.stringify(
+      {
+        bench: 'autoscale',
+        date: r.startedAt.toISOString(),
+        command,
+        machine: m,
+        loadAverage: { before: r.loadBefore, after: r.loadAfter },
+        totalS: Number(r.totalS.toFixed(1)),
+        runs,
+        coldStart: {
+          baseline: { what: rows[0]!.what, runsMs: r.baselineMs.map((x) => Number(x.toFixed(1))), ...baseline },
+          mnist: { ...rows[1]!, runs: r.coldMnist },
+          ocr: { ...rows[2]!, runs: r.coldOcr },
+        },
+        loadStep: s ?? { error: r.stepError },
+      },
+      (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v),
+      2,
+    )}\n`,
+  );
+  process.stdout.write(`${md}\n`);
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-autoscale-'));
+  try {
+    const mnist = mnistWorkload();
+    const ocr = ocrWorkload();
+    const script = join(dir, 'bare-ort-server.mjs');
+    writeFileSync(script, baselineScript());
+    const baselineMs: number[] = [];
+    for (let i = 1; i <= runs; i++) {
+      baselineMs.push(await baselineRun(script, mnist));
+      process.stderr.write(`bench: bare node cold start ${i}/${runs}: ${baselineMs.at(-1)!.toFixed(0)} ms\n`);
+    }
+    const coldMnist = await coldStarts(mnist, mkdirIn(dir, 'cold-mnist'));
+    const coldOcr = await coldStarts(ocr, mkdirIn(dir, 'cold-ocr'));
+    let step: StepResult | undefined;
+    let stepError: string | undefined;
+    try {
+      step = await loadStep(mnist, mkdirIn(dir, 'step'));
+      process.stderr.write(`bench: load step: ${JSON.stringify(step.timings)}, lost ${step.lost}\n`);
+    } catch (err) {
+      stepError = (err as Error).message;
+      process.stderr.write(`bench: load step failed: ${stepError}\n`);
+    }
+    writeResults({
+      baselineMs,
+      coldMnist,
+      coldOcr,
+      step,
+      stepError,
+      loadBefore,
+      loadAfter: loadavg(),
+      startedAt,
+      totalS: (Date.now() - started) / 1000,
+    });
+    if (step && step.lost > 0) {
+      process.stderr.write(`bench: ${step.lost} requests lost during the load step (must be 0)\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function mkdirIn(dir: string, name: string): string {
+  const d = join(dir, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+const invoked = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invoked) {
+  const watchdog = setTimeout(
+    () => {
+      process.stderr.write(`bench: over the ${budgetS + 30} s limit; stopping every process\n`);
+      void cleanup().finally(() => process.exit(2));
+    },
+    (budgetS + 30) * 1000,
+  );
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+  try {
+    await main();
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+    clearTimeout(watchdog);
+  }
+}

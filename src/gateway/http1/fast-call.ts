@@ -225,8 +225,10 @@ export class FastCall implements SocketOwner {
       this.mayRetry({ kind: 'reset', latencyMs: 0 })
     ) {
       // An idle connection the replica closed just as it was reused says nothing about the
-      // replica's health: tried again, and not counted against it.
-      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart }, false);
+      // replica's health: not counted against it. The retry still prefers another replica: a
+      // replica that was killed closes all its pooled connections at once, and trying it again
+      // could spend every retry on its dead sockets.
+      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart });
       return;
     }
     if (this.head?.framing === 'close') {
@@ -272,14 +274,12 @@ export class FastCall implements SocketOwner {
   }
 
   /** Retries after `outcome`; the budget slot for it has been taken by `mayRetry`. */
-  private retryAfter(outcome: Outcome, avoid = true): void {
+  private retryAfter(outcome: Outcome): void {
     this.endTry(outcome);
     this.slotHeld = true;
     this.retries++;
-    if (avoid) {
-      this.attempted ??= [];
-      this.attempted.push(this.replica!);
-    }
+    this.attempted ??= [];
+    this.attempted.push(this.replica!);
     this.ctx.retried(this.service.name);
     this.tryNext();
   }
