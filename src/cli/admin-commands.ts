@@ -126,7 +126,7 @@ export function scaleCommand(): Command {
   return withTargetOptions(
     new Command('scale')
       .description(
-        'Pin a managed variant of a running flotilla up at N replicas (min = max = N; 0 stops them); `flotilla rollout SERVICE rollback` or a reload unpins it.',
+        'Pin a managed variant of a running flotilla up at N replicas (min = max = N, as kubectl scale would; 0 stops them). A rollback or rollout start unpins the stable variant.',
       )
       .argument('<service>', 'service name')
       .argument('<variant>', 'variant tag')
