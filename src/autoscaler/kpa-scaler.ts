@@ -97,9 +97,11 @@ export class KpaScaler implements Scaler {
       desired = stable;
       reason = `stable: ${round(input.stableConcurrency)} concurrent over ${c.stableWindowMs / 1000}s / ${round(perReplica)} per replica`;
     }
+    // The grace keeps a replica that runs; it never starts one for a variant already at zero.
     if (
       desired === 0 &&
       c.min === 0 &&
+      input.readyReplicas > 0 &&
       input.lastActiveAt !== undefined &&
       now - input.lastActiveAt < c.scaleToZeroAfterMs
     ) {

@@ -115,6 +115,12 @@ describe('KpaScaler', () => {
       input: input(0, 0, 1, -31_000),
       desired: 0,
     },
+    {
+      name: 'min 0: the grace does not start a replica for a variant already at zero',
+      config: { scaleToZeroAfterMs: 30_000 },
+      input: input(0, 0, 0, -1_000),
+      desired: 0,
+    },
     { name: 'at zero, any load asks for a replica', config: {}, input: input(0.1, 0.5, 0), desired: 1 },
   ];
   for (const c of cases) {
