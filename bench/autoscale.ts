@@ -19,7 +19,7 @@
  *
  *   npm run build && node dist/bench/autoscale.js [--runs 5] [--step 8] [--users 32]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -118,9 +118,9 @@ export function stepTimings(samples: readonly ScaleSample[], stepAtMs: number): 
   };
 }
 
-/** Completions per whole second after the start (`offsetsMs`: completion times after it). */
+/** Completions in each whole second after the start (`offsetsMs`: completion times after it); a partial last second is left out. */
 export function perSecond(offsetsMs: readonly number[], durationMs: number): number[] {
-  const buckets = new Array<number>(Math.max(1, Math.ceil(durationMs / 1000))).fill(0);
+  const buckets = new Array<number>(Math.max(1, Math.floor(durationMs / 1000))).fill(0);
   for (const t of offsetsMs) {
     const i = Math.floor(t / 1000);
     if (i >= 0 && i < buckets.length) buckets[i]!++;
@@ -136,6 +136,10 @@ const stepS = numberArg('step', 8);
 const stepUsers = numberArg('users', 32);
 const budgetS = numberArg('budget', 230);
 const TOKEN = 'bench-autoscale-token';
+const COLD_SCALE = 'min: 0, max: 1, initial: 0, scaleToZeroAfter: 1s, stableWindow: 6s';
+const STEP_SCALE = 'min: 1, max: 4, targetConcurrency: 2, stableWindow: 10s';
+/** A variant at zero sits idle this long before run 1 (as it would between real requests). */
+const SETTLE_MS = 2000;
 const MNIST_FILE = join(EXAMPLE_MODELS, 'mnist', '1', 'model.onnx');
 const children = new Set<ChildProcess>();
 /** Replica pids seen in status reports: checked gone between runs, killed if left at the end. */
@@ -341,7 +345,11 @@ async function baselineRun(script: string, w: Workload): Promise<number> {
     spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   try {
-    const answer = await postWhenUp(`http://127.0.0.1:${port}/v2/models/mnist/infer`, w.body, Date.now() + 30_000);
+    const answer = await postWhenUp(
+      `http://127.0.0.1:${port}/v2/models/mnist/infer`,
+      w.body,
+      Date.now() + 30_000,
+    );
     const ms = performance.now() - t0;
     w.check(answer);
     return ms;
@@ -433,18 +441,37 @@ async function waitUntil<T>(
 
 /** The variant is at zero: nothing desired, nothing ready, and no replica process alive. */
 function atZero(up: UpProcess, service: string): Promise<true> {
-  return waitUntil(`${service} back at zero replicas`, 30_000, async () => {
-    const v = await up.variant(service);
-    const live = v.replicas.filter((r) => r.state === 'starting' || r.state === 'ready' || r.state === 'draining');
-    const pids = v.replicas.flatMap((r) => (r.pid !== undefined ? [r.pid] : []));
-    return v.scale!.desired === 0 && v.scale!.ready === 0 && live.length === 0 && !pids.some(alive)
-      ? true
-      : undefined;
-  }, 100);
+  return waitUntil(
+    `${service} back at zero replicas`,
+    30_000,
+    async () => {
+      const v = await up.variant(service);
+      const live = v.replicas.filter(
+        (r) => r.state === 'starting' || r.state === 'ready' || r.state === 'draining',
+      );
+      const pids = v.replicas.flatMap((r) => (r.pid !== undefined ? [r.pid] : []));
+      return v.scale!.desired === 0 && v.scale!.ready === 0 && live.length === 0 && !pids.some(alive)
+        ? true
+        : undefined;
+    },
+    100,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // 2. Cold start through `flotilla up`
+
+let standbySeen = false;
+
+/** Whether `up` has a standby model server child (`flotilla --standby-serve`) right now. */
+function hasStandby(up: ChildProcess): boolean {
+  try {
+    const out = execFileSync('ps', ['-o', 'args=', '--ppid', String(up.pid)], { encoding: 'utf8' });
+    return out.includes('--standby-serve');
+  } catch {
+    return false; // no children, or no ps
+  }
+}
 
 interface ColdRun {
   readonly run: number;
@@ -467,7 +494,7 @@ function coldYaml(w: Workload): string {
     variants:
       - tag: stable
         model: ${w.model}
-        scale: { min: 0, max: 1, initial: 0, scaleToZeroAfter: 1s, stableWindow: 6s }
+        scale: { ${COLD_SCALE} }
 `;
 }
 
@@ -477,6 +504,8 @@ async function coldStarts(w: Workload, dir: string): Promise<ColdRun[]> {
   const out: ColdRun[] = [];
   try {
     await atZero(up, w.name);
+    await sleep(SETTLE_MS);
+    standbySeen ||= hasStandby(up.proc);
     for (let run = 1; run <= runs; run++) {
       const logBefore = up.log().length;
       const t0 = performance.now();
@@ -499,10 +528,18 @@ async function coldStarts(w: Workload, dir: string): Promise<ColdRun[]> {
           await up.stop();
           up = await startUp(dir, yaml);
           await atZero(up, w.name);
+          await sleep(SETTLE_MS);
           restartedUp = true;
         }
       }
-      out.push({ run, firstResponseMs, loggedColdStartMs: logged, replicaStartMs, restartedUp, backToZeroMs });
+      out.push({
+        run,
+        firstResponseMs,
+        loggedColdStartMs: logged,
+        replicaStartMs,
+        restartedUp,
+        backToZeroMs,
+      });
       process.stderr.write(
         `bench: ${w.name} cold start ${run}/${runs}: ${firstResponseMs.toFixed(0)} ms to the answer, logged coldStartMs=${logged}, replica start ${replicaStartMs} ms\n`,
       );
@@ -545,16 +582,23 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     variants:
       - tag: stable
         model: ${w.model}
-        scale: { min: 1, max: 4, targetConcurrency: 2, stableWindow: 10s }
+        scale: { ${STEP_SCALE} }
 `,
   );
   const path = '/mnist/v2/models/mnist/infer';
   const pool = new Pool(up.url, { connections: stepUsers, pipelining: 1 });
   try {
-    await waitUntil('one ready replica', 60_000, async () => ((await up.variant('step')).scale!.ready >= 1 ? true : undefined));
+    await waitUntil('one ready replica', 60_000, async () =>
+      (await up.variant('step')).scale!.ready >= 1 ? true : undefined,
+    );
     // Warm: the gateway's code paths, the connection pool and the replica's session.
     for (let i = 0; i < 20; i++) {
-      const res = await pool.request({ path, method: 'POST', body: w.body, headers: { 'content-type': 'application/json' } });
+      const res = await pool.request({
+        path,
+        method: 'POST',
+        body: w.body,
+        headers: { 'content-type': 'application/json' },
+      });
       w.check({ status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) });
     }
     await sleep(500);
@@ -609,10 +653,15 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     await Promise.all(Array.from({ length: stepUsers }, user));
     const elapsedMs = performance.now() - t0;
     // Replicas may still be starting: keep polling until ready reaches the peak (or 15 s).
-    await waitUntil('ready replicas at the peak of desired', 15_000, async () => {
-      const t = stepTimings(samples, stepAt);
-      return t.readyAtPeakMs !== undefined ? true : undefined;
-    }, 100).catch(() => undefined);
+    await waitUntil(
+      'ready replicas at the peak of desired',
+      15_000,
+      async () => {
+        const t = stepTimings(samples, stepAt);
+        return t.readyAtPeakMs !== undefined ? true : undefined;
+      },
+      100,
+    ).catch(() => undefined);
     polling = false;
     await poller;
     const report = await up.status();
@@ -628,11 +677,16 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
       lostBy,
       throughput: completions.length / (elapsedMs / 1000),
       perSecond: perSecond(completions, elapsedMs),
-      latencyMs: { ...summarize(lat), p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? Number.NaN },
+      latencyMs: {
+        ...summarize(lat),
+        p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? Number.NaN,
+      },
       timings: stepTimings(samples, stepAt),
       samples: samples.length,
       replicaStartMs: (variant?.replicas ?? []).flatMap((r) => (r.startMs !== undefined ? [r.startMs] : [])),
-      events: report.events.filter((e) => e.atMs >= stepAt - 1000).map((e) => `+${e.atMs - stepAt} ms ${e.kind}: ${e.message}`),
+      events: report.events
+        .filter((e) => e.atMs >= stepAt)
+        .map((e) => `+${e.atMs - stepAt} ms ${e.kind}: ${e.message}`),
     };
   } finally {
     await pool.close().catch(() => undefined);
@@ -646,7 +700,11 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
 const f0 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(0));
 const f2 = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));
 
-function table(headings: readonly string[], numeric: readonly boolean[], rows: readonly (readonly string[])[]): string[] {
+function table(
+  headings: readonly string[],
+  numeric: readonly boolean[],
+  rows: readonly (readonly string[])[],
+): string[] {
   return [
     `| ${headings.join(' | ')} |`,
     `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`,
@@ -670,7 +728,9 @@ function coldRow(what: string, xs: ColdRun[], baseline: Summary): ColdRow {
     runsMs: xs.map((r) => Math.round(r.firstResponseMs)),
     firstResponse,
     ratioToBaseline: firstResponse.median / baseline.median,
-    loggedColdStart: summarize(xs.flatMap((r) => (r.loggedColdStartMs !== undefined ? [r.loggedColdStartMs] : []))),
+    loggedColdStart: summarize(
+      xs.flatMap((r) => (r.loggedColdStartMs !== undefined ? [r.loggedColdStartMs] : [])),
+    ),
     replicaStart: summarize(xs.flatMap((r) => (r.replicaStartMs !== undefined ? [r.replicaStartMs] : []))),
   };
 }
@@ -685,6 +745,7 @@ function writeResults(r: {
   loadAfter: number[];
   startedAt: Date;
   totalS: number;
+  standby: boolean;
 }): void {
   const m = machine();
   const baseline = summarize(r.baselineMs);
@@ -707,7 +768,11 @@ function writeResults(r: {
     '# bench/autoscale',
     '',
     `Cold start: a request sent to a variant at zero replicas, timed from send to the full answer, ${runs} runs each;`,
-    'between runs the variant goes back to zero (scaleToZeroAfter 1s, stableWindow 6s) and its replica process is gone.',
+    `the variant (\`scale: {${COLD_SCALE}}\`) sits at zero for ${SETTLE_MS / 1000} s before run 1; between runs it goes back`,
+    'to zero by itself (its replica process gone).',
+    r.standby
+      ? '`flotilla up` kept a standby model server (`--standby-serve`: imported, nothing loaded) for the waking replica to adopt.'
+      : 'No standby model server (`--standby-serve`) was seen under `flotilla up`: every replica started from a new process.',
     'The baseline, measured in the same run, is a bare Node process that imports onnxruntime-node, loads',
     'examples/models/mnist/1/model.onnx and answers one OIP JSON request over node:http, timed from spawn to the',
     'answer of a request sent as soon as the port accepts. There is no bare-node OCR baseline: the ocr ratio is',
@@ -722,7 +787,16 @@ function writeResults(r: {
     '## Cold start (zero -> first response)',
     '',
     ...table(
-      ['what', 'median ms', 'min ms', 'max ms', 'ratio to baseline (median)', 'logged coldStartMs (median)', 'replica start ms (median)', 'runs ms'],
+      [
+        'what',
+        'median ms',
+        'min ms',
+        'max ms',
+        'ratio to baseline (median)',
+        'logged coldStartMs (median)',
+        'replica start ms (median)',
+        'runs ms',
+      ],
       [false, true, true, true, true, true, true, false],
       rows.map((x) => [
         x.what,
@@ -739,13 +813,25 @@ function writeResults(r: {
     '## Load step',
     '',
     s
-      ? `mnist v1, \`scale: {min: 1, max: ${4}, targetConcurrency: 2, stableWindow: 10s}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error.`
+      ? `mnist v1, \`scale: {${STEP_SCALE}}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error.`
       : `The load step failed: ${r.stepError}`,
     '',
     ...(s
       ? [
           ...table(
-            ['users', 'requests', 'lost', 'req/s', 'p50 ms', 'p99 ms', 'first scale-up ms', 'desired peak', 'desired at peak ms', 'ready at peak ms', 'ratio to baseline cold start'],
+            [
+              'users',
+              'requests',
+              'lost',
+              'req/s',
+              'p50 ms',
+              'p99 ms',
+              'first scale-up ms',
+              'desired peak',
+              'desired at peak ms',
+              'ready at peak ms',
+              'ratio to baseline cold start',
+            ],
             [true, true, true, true, true, true, true, true, true, true, true],
             [
               [
@@ -783,8 +869,13 @@ function writeResults(r: {
         loadAverage: { before: r.loadBefore, after: r.loadAfter },
         totalS: Number(r.totalS.toFixed(1)),
         runs,
+        standbyModelServer: r.standby,
         coldStart: {
-          baseline: { what: rows[0]!.what, runsMs: r.baselineMs.map((x) => Number(x.toFixed(1))), ...baseline },
+          baseline: {
+            what: rows[0]!.what,
+            runsMs: r.baselineMs.map((x) => Number(x.toFixed(1))),
+            ...baseline,
+          },
           mnist: { ...rows[1]!, runs: r.coldMnist },
           ocr: { ...rows[2]!, runs: r.coldOcr },
         },
@@ -832,6 +923,7 @@ async function main(): Promise<void> {
       loadAfter: loadavg(),
       startedAt,
       totalS: (Date.now() - started) / 1000,
+      standby: standbySeen,
     });
     if (step && step.lost > 0) {
       process.stderr.write(`bench: ${step.lost} requests lost during the load step (must be 0)\n`);
