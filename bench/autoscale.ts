@@ -128,6 +128,36 @@ export function perSecond(offsetsMs: readonly number[], durationMs: number): num
   return buckets;
 }
 
+/** CPU time (clock ticks) of the whole machine and of this process with its reaped descendants. */
+export interface CpuMark {
+  readonly atMs: number;
+  readonly busyTicks: number;
+  readonly mineTicks: number;
+}
+
+/** Busy ticks from /proc/stat's `cpu` line (user nice system idle iowait irq softirq steal ...). */
+export function busyTicksOf(procStat: string): number {
+  const f = (procStat.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + (f[i] ?? 0), 0);
+}
+
+/** utime + stime + cutime + cstime from /proc/self/stat (fields 14-17; the name may hold spaces). */
+export function ownTicksOf(selfStat: string): number {
+  const f = selfStat
+    .slice(selfStat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  // After the name, field 3 (state) is index 0: utime..cstime are fields 14..17.
+  return (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
+}
+
+/** Cores other processes kept busy on average between two marks (Linux clock ticks are 1/100 s). */
+export function othersCores(a: CpuMark | undefined, b: CpuMark | undefined): number | undefined {
+  if (!a || !b || b.atMs <= a.atMs) return undefined;
+  const others = b.busyTicks - a.busyTicks - (b.mineTicks - a.mineTicks);
+  return Math.max(0, others / 100 / ((b.atMs - a.atMs) / 1000));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processes: every child is tracked and stopped on exit, error, signal or over-budget.
 
@@ -146,6 +176,19 @@ const children = new Set<ChildProcess>();
 const replicaPids = new Set<number>();
 const started = Date.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A mark at a section boundary, when every child of the section has exited and been reaped. */
+function cpuMark(): CpuMark | undefined {
+  try {
+    return {
+      atMs: Date.now(),
+      busyTicks: busyTicksOf(readFileSync('/proc/stat', 'utf8')),
+      mineTicks: ownTicksOf(readFileSync('/proc/self/stat', 'utf8')),
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
 
 function track(proc: ChildProcess): ChildProcess {
   children.add(proc);
@@ -719,9 +762,11 @@ interface ColdRow {
   readonly ratioToBaseline: number;
   readonly loggedColdStart: Summary | undefined;
   readonly replicaStart: Summary | undefined;
+  /** Cores other processes on the machine kept busy while this row was measured. */
+  readonly othersCores: number | undefined;
 }
 
-function coldRow(what: string, xs: ColdRun[], baseline: Summary): ColdRow {
+function coldRow(what: string, xs: ColdRun[], baseline: Summary, othersCores: number | undefined): ColdRow {
   const firstResponse = summarize(xs.map((r) => r.firstResponseMs));
   return {
     what,
@@ -732,6 +777,7 @@ function coldRow(what: string, xs: ColdRun[], baseline: Summary): ColdRow {
       xs.flatMap((r) => (r.loggedColdStartMs !== undefined ? [r.loggedColdStartMs] : [])),
     ),
     replicaStart: summarize(xs.flatMap((r) => (r.replicaStartMs !== undefined ? [r.replicaStartMs] : []))),
+    othersCores,
   };
 }
 
@@ -746,6 +792,8 @@ function writeResults(r: {
   startedAt: Date;
   totalS: number;
   standby: boolean;
+  /** Cores other processes kept busy, per section. */
+  busy: Record<'baseline' | 'mnist' | 'ocr' | 'step' | 'whole', number | undefined>;
 }): void {
   const m = machine();
   const baseline = summarize(r.baselineMs);
@@ -757,9 +805,10 @@ function writeResults(r: {
       ratioToBaseline: 1,
       loggedColdStart: undefined,
       replicaStart: undefined,
+      othersCores: r.busy.baseline,
     },
-    coldRow('flotilla up, mnist (v1), from zero', r.coldMnist, baseline),
-    coldRow('flotilla up, ocr (+ ocr_det, ocr_cls, ocr_rec), from zero', r.coldOcr, baseline),
+    coldRow('flotilla up, mnist (v1), from zero', r.coldMnist, baseline, r.busy.mnist),
+    coldRow('flotilla up, ocr (+ ocr_det, ocr_cls, ocr_rec), from zero', r.coldOcr, baseline, r.busy.ocr),
   ];
   const s = r.step;
   const command = `node dist/bench/autoscale.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -783,6 +832,8 @@ function writeResults(r: {
     `Machine: ${m.cpus} cores (${m.cpuModel}), Node ${m.node}. Load average (1/5/15 min) before ${load(r.loadBefore)},`,
     `after ${load(r.loadAfter)}. ${r.startedAt.toISOString()}, ${r.totalS.toFixed(0)} s. Written by \`${command}\``,
     '(`npm run bench:autoscale`); do not edit by hand.',
+    `"Others' cores": CPU other processes on the machine used while a row was measured, in cores (/proc/stat less this`,
+    `bench and its children); ${f2(r.busy.whole)} on average over the run. Rows measured beside other work are noisier.`,
     '',
     '## Cold start (zero -> first response)',
     '',
@@ -795,9 +846,10 @@ function writeResults(r: {
         'ratio to baseline (median)',
         'logged coldStartMs (median)',
         'replica start ms (median)',
+        "others' cores",
         'runs ms',
       ],
-      [false, true, true, true, true, true, true, false],
+      [false, true, true, true, true, true, true, true, false],
       rows.map((x) => [
         x.what,
         f0(x.firstResponse.median),
@@ -806,6 +858,7 @@ function writeResults(r: {
         f2(x.ratioToBaseline),
         f0(x.loggedColdStart?.median),
         f0(x.replicaStart?.median),
+        f2(x.othersCores),
         x.runsMs.join(', '),
       ]),
     ),
@@ -831,8 +884,9 @@ function writeResults(r: {
               'desired at peak ms',
               'ready at peak ms',
               'ratio to baseline cold start',
+              "others' cores",
             ],
-            [true, true, true, true, true, true, true, true, true, true, true],
+            [true, true, true, true, true, true, true, true, true, true, true, true],
             [
               [
                 String(s.users),
@@ -846,6 +900,7 @@ function writeResults(r: {
                 f0(s.timings.desiredPeakMs),
                 f0(s.timings.readyAtPeakMs),
                 f2((s.timings.readyAtPeakMs ?? Number.NaN) / baseline.median),
+                f2(r.busy.step),
               ],
             ],
           ),
@@ -870,6 +925,7 @@ function writeResults(r: {
         totalS: Number(r.totalS.toFixed(1)),
         runs,
         standbyModelServer: r.standby,
+        othersCores: r.busy,
         coldStart: {
           baseline: {
             what: rows[0]!.what,
@@ -898,12 +954,16 @@ async function main(): Promise<void> {
     const script = join(dir, 'bare-ort-server.mjs');
     writeFileSync(script, baselineScript());
     const baselineMs: number[] = [];
+    const marks = [cpuMark()];
     for (let i = 1; i <= runs; i++) {
       baselineMs.push(await baselineRun(script, mnist));
       process.stderr.write(`bench: bare node cold start ${i}/${runs}: ${baselineMs.at(-1)!.toFixed(0)} ms\n`);
     }
+    marks.push(cpuMark());
     const coldMnist = await coldStarts(mnist, mkdirIn(dir, 'cold-mnist'));
+    marks.push(cpuMark());
     const coldOcr = await coldStarts(ocr, mkdirIn(dir, 'cold-ocr'));
+    marks.push(cpuMark());
     let step: StepResult | undefined;
     let stepError: string | undefined;
     try {
@@ -913,6 +973,14 @@ async function main(): Promise<void> {
       stepError = (err as Error).message;
       process.stderr.write(`bench: load step failed: ${stepError}\n`);
     }
+    marks.push(cpuMark());
+    const busy = {
+      baseline: othersCores(marks[0], marks[1]),
+      mnist: othersCores(marks[1], marks[2]),
+      ocr: othersCores(marks[2], marks[3]),
+      step: othersCores(marks[3], marks[4]),
+      whole: othersCores(marks[0], marks[4]),
+    };
     writeResults({
       baselineMs,
       coldMnist,
@@ -924,6 +992,7 @@ async function main(): Promise<void> {
       startedAt,
       totalS: (Date.now() - started) / 1000,
       standby: standbySeen,
+      busy,
     });
     if (step && step.lost > 0) {
       process.stderr.write(`bench: ${step.lost} requests lost during the load step (must be 0)\n`);

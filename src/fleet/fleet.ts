@@ -151,7 +151,11 @@ export class Fleet {
       }
       this.startRollout(s);
     }
-    const windows = [...this.managed.values()].map((m) => m.scaling.stableWindowMs);
+    const windows = [
+      ...[...this.managed.values()].map((m) => m.scaling.stableWindowMs),
+      // A rollout decides at least four times per step.
+      ...this.services.flatMap((s) => (s.rollout ? [(s.rollout.intervalMs / 4) * 30] : [])),
+    ];
     const tickMs = this.options.tickMs ?? Math.min(2000, Math.max(100, Math.min(...windows, 60_000) / 30));
     this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();
@@ -188,10 +192,11 @@ export class Fleet {
         now,
       );
       if (changed) {
+        const ready = m.ready.size;
         this.deps.orchestrator.scale(m.key, m.scaling.desired);
         this.record('scale', m.service, m.tag, changed.reason, {
           desired: m.scaling.desired,
-          ready: m.ready.size,
+          ready,
           panic: changed.panic,
         });
       }
@@ -417,7 +422,7 @@ export class Fleet {
 
   /** A request waits at a variant with nothing running: start one replica now, not at the next tick. */
   private wake(m: Managed): void {
-    if (!m.scaling.wake()) return;
+    if (!m.scaling.wake(this.deps.clock.now())) return;
     m.wokeAt = this.deps.clock.now();
     this.deps.orchestrator.scale(m.key, m.scaling.desired);
     m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);

@@ -101,14 +101,18 @@ export class VariantScaling {
       ? decision.desired
       : Math.min(this.config.max, Math.max(this.config.min, this.desired));
     if (next === this.desired) return undefined;
+    // A replica woken for a request (or a switch) is not stopped before it is even ready.
+    if (next === 0 && reading.readyReplicas === 0 && now - this.since < this.config.scaleToZeroAfterMs)
+      return undefined;
     this.desired = next;
     return decision.valid ? decision : { ...decision, desired: next, reason: `bounds -> ${next}` };
   }
 
   /** A request is waiting and nothing runs: one replica now, without waiting for a tick. */
-  wake(): boolean {
+  wake(now: number): boolean {
     if (this.desired > 0 || this.config.max === 0) return false;
     this.desired = 1;
+    this.since = now;
     return true;
   }
 }

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coldStartsFromLog, logFields, perSecond, stepTimings, summarize } from '../../bench/autoscale.js';
+import {
+  busyTicksOf,
+  coldStartsFromLog,
+  logFields,
+  othersCores,
+  ownTicksOf,
+  perSecond,
+  stepTimings,
+  summarize,
+} from '../../bench/autoscale.js';
 
 describe('bench/autoscale helpers', () => {
   it('summarizes a sample: median of odd and even counts, min, max; NaN when empty', () => {
@@ -72,5 +81,22 @@ describe('bench/autoscale helpers', () => {
   it('counts completions per whole second, leaving out a partial last second', () => {
     assert.deepEqual(perSecond([10, 999, 1000, 2500, 3001], 3050), [2, 1, 1]);
     assert.deepEqual(perSecond([], 200), [0]);
+  });
+});
+
+describe('bench/autoscale: CPU used by other processes', () => {
+  it('reads busy ticks from /proc/stat and own ticks from /proc/self/stat', () => {
+    assert.equal(busyTicksOf('cpu  100 5 50 1000 20 3 2 1 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n'), 161);
+    const self =
+      '4242 (node my (odd) name) S 1 4242 4242 0 -1 4194304 100 0 0 0 70 30 12 8 20 0 11 0 123 456 789';
+    assert.equal(ownTicksOf(self), 120);
+  });
+
+  it('turns two marks into cores kept busy by others', () => {
+    const a = { atMs: 0, busyTicks: 1000, mineTicks: 100 };
+    const b = { atMs: 2000, busyTicks: 1400, mineTicks: 300 };
+    assert.equal(othersCores(a, b), 1);
+    assert.equal(othersCores(undefined, b), undefined);
+    assert.equal(othersCores(b, b), undefined);
   });
 });

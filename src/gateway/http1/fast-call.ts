@@ -50,6 +50,8 @@ export class FastCall implements SocketOwner {
   private slotHeld = false;
   /** The activator's release, held from admission to the end of the call. */
   private release: Release | undefined;
+  /** Went back to the activator once after finding no replica. */
+  private readmitted = false;
 
   constructor(
     private readonly client: FastClient,
@@ -67,6 +69,11 @@ export class FastCall implements SocketOwner {
   start(): void {
     this.service.budget.requestStarted();
     this.variant.requestStarted();
+    this.admitThenTry();
+  }
+
+  /** Waits for the variant's activator (at once when it has capacity), then tries a replica. */
+  private admitThenTry(): void {
     admit(
       this.variant,
       `${this.service.name}/${this.variant.tag}`,
@@ -98,6 +105,15 @@ export class FastCall implements SocketOwner {
   private tryNext(): void {
     const r = this.variant.pickReplica(this.service.name, this.attempted);
     if (r instanceof UnavailableError) {
+      // The variant lost its last replica (a crash) with nothing sent yet: wait at the activator
+      // for the restart, once, rather than fail.
+      if (this.variant.activator && !this.readmitted && !this.sent) {
+        this.readmitted = true;
+        this.release?.();
+        this.release = undefined;
+        this.admitThenTry();
+        return;
+      }
       this.fail(r);
       return;
     }

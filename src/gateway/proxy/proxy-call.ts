@@ -57,6 +57,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private gotHeaders = false;
   /** The activator's release, held from admission to the end of the call. */
   private release: Release | undefined;
+  /** Went back to the activator once after finding no replica. */
+  private readmitted = false;
   private readonly resume = (): void => this.resumeUpstream?.();
   private resumeUpstream: (() => void) | undefined;
 
@@ -85,6 +87,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** Starts the first try once the variant's activator admits the call. */
   start(): void {
+    this.admitThenTry();
+  }
+
+  /** Waits for the variant's activator (at once when it has capacity), then tries a replica. */
+  private admitThenTry(): void {
     admit(
       this.variant,
       `${this.service.name}/${this.variant.tag}`,
@@ -103,6 +110,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private tryNext(): void {
     const picked = this.variant.pickReplica(this.service.name, this.attempted);
     if (picked instanceof UnavailableError) {
+      // The variant lost its last replica (a crash) with nothing sent yet: wait at the activator
+      // for the restart, once, rather than fail.
+      if (this.variant.activator && !this.readmitted && !this.sent) {
+        this.readmitted = true;
+        this.release?.();
+        this.release = undefined;
+        this.admitThenTry();
+        return;
+      }
       this.fail(picked);
       return;
     }
