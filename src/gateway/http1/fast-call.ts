@@ -241,10 +241,8 @@ export class FastCall implements SocketOwner {
       this.mayRetry({ kind: 'reset', latencyMs: 0 })
     ) {
       // An idle connection the replica closed just as it was reused says nothing about the
-      // replica's health: not counted against it. The retry still prefers another replica: a
-      // replica that was killed closes all its pooled connections at once, and trying it again
-      // could spend every retry on its dead sockets.
-      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart });
+      // replica's health: tried again, and not counted against it.
+      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart }, false);
       return;
     }
     if (this.head?.framing === 'close') {
@@ -290,12 +288,14 @@ export class FastCall implements SocketOwner {
   }
 
   /** Retries after `outcome`; the budget slot for it has been taken by `mayRetry`. */
-  private retryAfter(outcome: Outcome): void {
+  private retryAfter(outcome: Outcome, avoid = true): void {
     this.endTry(outcome);
     this.slotHeld = true;
     this.retries++;
-    this.attempted ??= [];
-    this.attempted.push(this.replica!);
+    if (avoid) {
+      this.attempted ??= [];
+      this.attempted.push(this.replica!);
+    }
     this.ctx.retried(this.service.name);
     this.tryNext();
   }
