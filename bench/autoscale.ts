@@ -215,8 +215,12 @@ async function terminate(proc: ChildProcess, graceMs = 8000): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The run's temporary folder (service files, FLOTILLA_HOME, the baseline script). */
+let tempDir: string | undefined;
+
 async function cleanup(): Promise<void> {
   await Promise.all([...children].map((p) => terminate(p, 5000)));
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   // Replicas run in their own process groups; `up` stops them, this only catches leftovers.
   for (const pid of replicaPids) {
     if (!alive(pid)) continue;
@@ -866,7 +870,7 @@ function writeResults(r: {
     '## Load step',
     '',
     s
-      ? `mnist v1, \`scale: {${STEP_SCALE}}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error.`
+      ? `mnist v1, \`scale: {${STEP_SCALE}}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). While ready < desired, \`flotilla up\`'s activator lets at most targetConcurrency requests per ready replica through; the answers per second show that phase. The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error. The replicas, the gateway and the clients share the machine's cores.`
       : `The load step failed: ${r.stepError}`,
     '',
     ...(s
@@ -948,6 +952,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-autoscale-'));
+  tempDir = dir;
   try {
     const mnist = mnistWorkload();
     const ocr = ocrWorkload();
