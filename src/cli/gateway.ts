@@ -1,16 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
-import {
-  checkStaticOnly,
-  Gateway,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-  RoundRobinBalancer,
-} from '../gateway/index.js';
-import { parseServiceFileYaml, type ServiceFile } from '../spec/index.js';
+import { createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
+import { checkStaticOnly, Gateway } from '../gateway/index.js';
+import type { ServiceFile } from '../spec/index.js';
 import { parseBytes, parsePort } from './parse-options.js';
+import { balancerFactory, readServiceFile } from './service-file.js';
 
 /** Flags of `flotilla gateway`, parsed. */
 export interface GatewayCliOptions {
@@ -24,13 +18,7 @@ export interface GatewayCliOptions {
 }
 
 async function loadServiceFile(path: string): Promise<ServiceFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
-  }
-  const file = parseServiceFileYaml(text, path);
+  const file = await readServiceFile(path);
   checkStaticOnly(file);
   return file;
 }
@@ -54,10 +42,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       clock: systemClock,
       random,
       logger,
-      balancer: (policy) =>
-        policy === 'round_robin'
-          ? new RoundRobinBalancer<ReplicaRuntime>()
-          : new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+      balancer: balancerFactory(random),
       load: () => loadServiceFile(path),
     },
   );

@@ -1,29 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import {
-  ConfigError,
-  createLogger,
-  type Logger,
-  type LogLevel,
-  systemClock,
-  systemRandom,
-} from '../core/index.js';
+import { createLogger, type Logger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
 import { FLEET_DEFAULTS, Fleet } from '../fleet/index.js';
-import {
-  type ActivatorTimers,
-  Gateway,
-  handleAdmin,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-  RoundRobinBalancer,
-} from '../gateway/index.js';
+import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js';
 import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
-import { parseServiceYaml, type ServiceFile } from '../spec/index.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
+import { balancerFactory, readServiceFile } from './service-file.js';
 import { upBanner } from './up-banner.js';
 import { removeUpContext, writeUpContext } from './up-context.js';
 
@@ -38,16 +23,6 @@ export interface UpOptions {
   readonly activatorQueue: number;
   readonly activatorTimeoutMs: number;
   readonly logLevel: LogLevel;
-}
-
-async function loadServiceFile(path: string): Promise<ServiceFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
-  }
-  return parseServiceYaml(text, path);
 }
 
 const realTimers: ActivatorTimers = {
@@ -72,7 +47,7 @@ function listenAdmin(server: Server, port: number, host: string): Promise<Addres
 export async function up(options: UpOptions): Promise<void> {
   const logger: Logger = createLogger(options.logLevel);
   const path = resolve(options.file);
-  const file = await loadServiceFile(path);
+  const file = await readServiceFile(path);
   // A laptop needs no token ceremony: one is made up and written to the context file (mode 0600).
   const token = options.adminToken ?? randomBytes(18).toString('base64url');
   const random = systemRandom;
@@ -89,10 +64,7 @@ export async function up(options: UpOptions): Promise<void> {
       clock: systemClock,
       random,
       logger,
-      balancer: (policy) =>
-        policy === 'round_robin'
-          ? new RoundRobinBalancer<ReplicaRuntime>()
-          : new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+      balancer: balancerFactory(random),
     },
   );
   let fleet: Fleet | undefined;

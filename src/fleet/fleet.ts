@@ -217,8 +217,7 @@ export class Fleet {
     if (!Number.isInteger(replicas) || replicas < 0)
       throw new InvalidRequestError('FLT_INVALID_FIELD', `replicas: ${replicas} is not a whole number >= 0`);
     m.scaling.pin(replicas, this.deps.clock.now());
-    this.deps.orchestrator.scale(m.key, replicas);
-    m.activator.setReadyReplicas(m.ready.size, replicas);
+    this.applyScale(m);
     this.record('scale', service, tag, `pinned to ${replicas} (min = max = ${replicas}) by flotilla scale`);
     return this.serviceStatus(service);
   }
@@ -424,8 +423,7 @@ export class Fleet {
   private wake(m: Managed): void {
     if (!m.scaling.wake(this.deps.clock.now())) return;
     m.wokeAt = this.deps.clock.now();
-    this.deps.orchestrator.scale(m.key, m.scaling.desired);
-    m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+    this.applyScale(m);
     this.record('scale', m.service, m.tag, 'scale from zero: a request is waiting -> 1');
   }
 
@@ -460,9 +458,14 @@ export class Fleet {
     const m = this.managed.get(keyOf(service, tag));
     if (!m) return;
     m.scaling.pin(0, this.deps.clock.now());
-    this.deps.orchestrator.scale(m.key, 0);
-    m.activator.setReadyReplicas(m.ready.size, 0);
+    this.applyScale(m);
     this.record('scale', service, tag, 'no traffic after the switch: draining to 0');
+  }
+
+  /** Makes the desired count real: the orchestrator's target and the activator's capacity. */
+  private applyScale(m: Managed): void {
+    this.deps.orchestrator.scale(m.key, m.scaling.desired);
+    m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
   }
 
   private unpin(service: string, tag: string): void {

@@ -2,24 +2,77 @@ import { asFlotillaError, type FlotillaError } from '../../core/index.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
 import type { Release } from './activator.js';
 
+/** What a proxied call offers its admission (every data path's call implements it). */
+export interface AdmittedCall {
+  /** The call already ended (client gone, deadline passed): a late admission is handed back. */
+  readonly finished: boolean;
+  /** Capacity was granted: try a replica. */
+  admitted(): void;
+  /** The activator refused (queue full, timeout): answer 503. */
+  refused(err: FlotillaError): void;
+}
+
 /**
- * Lets a call through its variant's activator: `go` runs at once when the variant has no
- * activator or has capacity (the common case: no promise, no allocation beyond the release), or
- * later once capacity appears; `refuse` gets the 503 when the queue is full or the wait times out.
- * `go` receives the release to call when the request ends (undefined without an activator).
+ * One call's passage through its variant's activator: admission (at once when there is capacity,
+ * without a promise), the release held until the call ends, and one more wait when the variant's
+ * last replica vanished under the call (a crash) before anything was sent. Calls to variants
+ * without an activator (static endpoints) have none.
  */
-export function admit(
-  variant: VariantRuntime,
-  label: string,
-  go: (release: Release | undefined) => void,
-  refuse: (err: FlotillaError) => void,
-): void {
-  const activator = variant.activator;
-  if (!activator) {
-    go(undefined);
-    return;
+export class Admission {
+  private release: Release | undefined;
+  private waitedAgain = false;
+
+  private constructor(
+    private readonly variant: VariantRuntime,
+    private readonly label: string,
+  ) {}
+
+  /** An admission for calls to `variant`, or undefined when it has no activator. */
+  static for(variant: VariantRuntime, service: string): Admission | undefined {
+    return variant.activator ? new Admission(variant, `${service}/${variant.tag}`) : undefined;
   }
-  const admitted = activator.admit(label);
-  if (typeof admitted === 'function') go(admitted);
-  else admitted.then(go, (err: unknown) => refuse(asFlotillaError(err)));
+
+  /** Lets the call through once the activator admits it. */
+  enter(call: AdmittedCall): void {
+    const activator = this.variant.activator;
+    if (!activator) {
+      call.admitted();
+      return;
+    }
+    const admitted = activator.admit(this.label);
+    if (typeof admitted === 'function') {
+      this.release = admitted;
+      call.admitted();
+      return;
+    }
+    admitted.then(
+      (release) => {
+        this.release = release;
+        if (call.finished) this.leave();
+        else call.admitted();
+      },
+      (err: unknown) => {
+        if (!call.finished) call.refused(asFlotillaError(err));
+      },
+    );
+  }
+
+  /**
+   * The variant had no replica left: waits at the activator for the restart instead of failing,
+   * once per call. False when the call should fail now.
+   */
+  waitAgain(call: AdmittedCall): boolean {
+    if (this.waitedAgain) return false;
+    this.waitedAgain = true;
+    this.leave();
+    this.enter(call);
+    return true;
+  }
+
+  /** The call ended: its capacity goes to the next waiting request. */
+  leave(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
 }

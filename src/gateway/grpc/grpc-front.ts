@@ -20,8 +20,7 @@ import {
   UnavailableError,
 } from '../../core/index.js';
 import { formatAddress } from '../../spec/index.js';
-import type { Release } from '../activator/activator.js';
-import { admit } from '../activator/admission.js';
+import { Admission, type AdmittedCall } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
@@ -223,11 +222,12 @@ function sendStatus(stream: ServerHttp2Stream, err: FlotillaError, extra: Outgoi
 }
 
 /** One proxied gRPC call, with retries of unary calls whose connection failed before an answer. */
-class GrpcCall {
+class GrpcCall implements AdmittedCall {
   private attempted: ReplicaRuntime[] = [];
   private replica: ReplicaRuntime | undefined;
   private done = false;
-  private release: Release | undefined;
+  /** Through the variant's activator (managed variants only). */
+  private readonly admission: Admission | undefined;
 
   constructor(
     private readonly front: GrpcFront,
@@ -240,23 +240,26 @@ class GrpcCall {
     private readonly unary: boolean,
   ) {
     variant.requestStarted();
+    this.admission = Admission.for(variant, service.name);
     stream.once('close', () => this.finish(false));
   }
 
   /** Starts once the variant's activator admits the call. */
   admit(): void {
-    admit(
-      this.variant,
-      `${this.service.name}/${this.variant.tag}`,
-      (release) => {
-        this.release = release;
-        if (this.done) this.release?.();
-        else this.start();
-      },
-      (err) => {
-        if (!this.done) this.fail(err);
-      },
-    );
+    if (this.admission) this.admission.enter(this);
+    else this.start();
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  admitted(): void {
+    this.start();
+  }
+
+  refused(err: FlotillaError): void {
+    this.fail(err);
   }
 
   start(): void {
@@ -351,7 +354,7 @@ class GrpcCall {
   private finish(failed: boolean): void {
     if (this.done) return;
     this.done = true;
-    this.release?.();
+    this.admission?.leave();
     this.variant.requestEnded(failed);
     if (this.replica) this.replica.requests++;
   }

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
-import type { Release } from '../activator/activator.js';
-import { admit } from '../activator/admission.js';
+import { Admission, type AdmittedCall } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
@@ -30,7 +29,7 @@ const CLOSE = Buffer.from('connection: close\r\n');
  * Same policy as ProxyCall: retries of connection failures, per-try timeouts and 502/503 on another
  * replica within the budget, before any byte reached the client.
  */
-export class FastCall implements SocketOwner {
+export class FastCall implements SocketOwner, AdmittedCall {
   private replica: ReplicaRuntime | undefined;
   private socket: PooledSocket | undefined;
   private attempted: ReplicaRuntime[] | undefined;
@@ -48,10 +47,8 @@ export class FastCall implements SocketOwner {
   private sent = false;
   private done = false;
   private slotHeld = false;
-  /** The activator's release, held from admission to the end of the call. */
-  private release: Release | undefined;
-  /** Went back to the activator once after finding no replica. */
-  private readmitted = false;
+  /** Through the variant's activator (managed variants only). */
+  private admission: Admission | undefined;
 
   constructor(
     private readonly client: FastClient,
@@ -69,24 +66,21 @@ export class FastCall implements SocketOwner {
   start(): void {
     this.service.budget.requestStarted();
     this.variant.requestStarted();
-    this.admitThenTry();
+    this.admission = Admission.for(this.variant, this.service.name);
+    if (this.admission) this.admission.enter(this);
+    else this.tryNext();
   }
 
-  /** Waits for the variant's activator (at once when it has capacity), then tries a replica. */
-  private admitThenTry(): void {
-    admit(
-      this.variant,
-      `${this.service.name}/${this.variant.tag}`,
-      (release) => {
-        this.release = release;
-        // The client may have gone while the call waited for capacity.
-        if (this.done) this.release?.();
-        else this.tryNext();
-      },
-      (err) => {
-        if (!this.done) this.fail(err);
-      },
-    );
+  get finished(): boolean {
+    return this.done;
+  }
+
+  admitted(): void {
+    this.tryNext();
+  }
+
+  refused(err: FlotillaError): void {
+    this.fail(err);
   }
 
   /** The client's connection closed before the answer was complete. */
@@ -105,15 +99,8 @@ export class FastCall implements SocketOwner {
   private tryNext(): void {
     const r = this.variant.pickReplica(this.service.name, this.attempted);
     if (r instanceof UnavailableError) {
-      // The variant lost its last replica (a crash) with nothing sent yet: wait at the activator
-      // for the restart, once, rather than fail.
-      if (this.variant.activator && !this.readmitted && !this.sent) {
-        this.readmitted = true;
-        this.release?.();
-        this.release = undefined;
-        this.admitThenTry();
-        return;
-      }
+      // The variant lost its last replica (a crash) with nothing sent yet: wait for the restart.
+      if (!this.sent && this.admission?.waitAgain(this)) return;
       this.fail(r);
       return;
     }
@@ -381,7 +368,7 @@ export class FastCall implements SocketOwner {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.release?.();
+    this.admission?.leave();
     recordCallEnd(
       this.service,
       this.variant,

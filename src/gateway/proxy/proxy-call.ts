@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
-import type { Release } from '../activator/activator.js';
-import { admit } from '../activator/admission.js';
+import { Admission, type AdmittedCall } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import { isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
@@ -32,7 +31,7 @@ export type ResponseWithCall = ServerResponse & { [CALL]?: ProxyCall };
  * the answer to the client as it arrives, and on a connection error or a 502/503 before anything
  * reached the client tries another replica, within the retry budget and the overall timeout.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler {
+export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
   private replica: ReplicaRuntime | undefined;
   private attempted: ReplicaRuntime[] | undefined;
   private retries = 0;
@@ -55,10 +54,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** The current try passed its per-try deadline; aborted as soon as undici gives the means. */
   private tryTimedOut = false;
   private gotHeaders = false;
-  /** The activator's release, held from admission to the end of the call. */
-  private release: Release | undefined;
-  /** Went back to the activator once after finding no replica. */
-  private readmitted = false;
+  /** Through the variant's activator (managed variants only). */
+  private readonly admission: Admission | undefined;
   private readonly resume = (): void => this.resumeUpstream?.();
   private resumeUpstream: (() => void) | undefined;
 
@@ -77,6 +74,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.deadline = startedAt + t.totalMs;
     service.budget.requestStarted();
     variant.requestStarted();
+    this.admission = Admission.for(variant, service.name);
     (res as ResponseWithCall)[CALL] = this;
   }
 
@@ -87,38 +85,27 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** Starts the first try once the variant's activator admits the call. */
   start(): void {
-    this.admitThenTry();
+    if (this.admission) this.admission.enter(this);
+    else this.tryNext();
   }
 
-  /** Waits for the variant's activator (at once when it has capacity), then tries a replica. */
-  private admitThenTry(): void {
-    admit(
-      this.variant,
-      `${this.service.name}/${this.variant.tag}`,
-      (release) => {
-        this.release = release;
-        // The client may have gone (or the deadline passed) while the call waited for capacity.
-        if (this.done) this.release?.();
-        else this.tryNext();
-      },
-      (err) => {
-        if (!this.done) this.fail(err);
-      },
-    );
+  get finished(): boolean {
+    return this.done;
+  }
+
+  admitted(): void {
+    this.tryNext();
+  }
+
+  refused(err: FlotillaError): void {
+    this.fail(err);
   }
 
   private tryNext(): void {
     const picked = this.variant.pickReplica(this.service.name, this.attempted);
     if (picked instanceof UnavailableError) {
-      // The variant lost its last replica (a crash) with nothing sent yet: wait at the activator
-      // for the restart, once, rather than fail.
-      if (this.variant.activator && !this.readmitted && !this.sent) {
-        this.readmitted = true;
-        this.release?.();
-        this.release = undefined;
-        this.admitThenTry();
-        return;
-      }
+      // The variant lost its last replica (a crash) with nothing sent yet: wait for the restart.
+      if (!this.sent && this.admission?.waitAgain(this)) return;
       this.fail(picked);
       return;
     }
@@ -332,7 +319,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.release?.();
+    this.admission?.leave();
     recordCallEnd(
       this.service,
       this.variant,

@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import type { Random } from '../core/index.js';
+import { ConfigError } from '../core/index.js';
+import {
+  type Balancer,
+  LeastRequestBalancer,
+  type ReplicaRuntime,
+  RoundRobinBalancer,
+} from '../gateway/index.js';
+import { parseServiceYaml, type ServiceFile, type ServiceSpec } from '../spec/index.js';
+
+/** Reads and validates a service file (Flotilla's, or ElasticServing's PaddleService). */
+export async function readServiceFile(path: string): Promise<ServiceFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
+  }
+  return parseServiceYaml(text, path);
+}
+
+/** The gateway's balancer of each policy (`flotilla gateway` and `flotilla up` build the same). */
+export function balancerFactory(
+  random: Random,
+): (policy: ServiceSpec['balancer']) => Balancer<ReplicaRuntime> {
+  return (policy) =>
+    policy === 'round_robin'
+      ? new RoundRobinBalancer<ReplicaRuntime>()
+      : new LeastRequestBalancer<ReplicaRuntime>({}, { random });
+}
