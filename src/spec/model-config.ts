@@ -63,6 +63,8 @@ const modelConfigSchema = z.strictObject({
   outputs: z.array(tensorSpec).min(1).optional(),
   max_batch_size: z.int().min(0).default(MODEL_CONFIG_DEFAULTS.max_batch_size),
   instances: z.int().min(1).max(64).optional(),
+  /** Where instances run: worker threads, the server's own thread, or measured at load. */
+  instance_kind: z.enum(['auto', 'worker', 'inline']).default('auto'),
   threads: z.int().min(1).max(64).default(MODEL_CONFIG_DEFAULTS.threads),
   version_policy: versionPolicy.default(MODEL_CONFIG_DEFAULTS.version_policy),
   labels: z.string().min(1).optional(),
@@ -80,6 +82,12 @@ export interface ModelConfig {
   readonly outputs?: readonly TensorSpec[];
   readonly maxBatchSize: number;
   readonly instances: number;
+  /**
+   * `worker`: each instance in a worker thread; `inline`: one instance on the server's thread
+   * (onnx only); `auto`: onnx models whose batch-1 run is measured at load as faster than a thread
+   * hop run inline, others in workers (only when `instances` is not set).
+   */
+  readonly instanceKind: InstanceKind;
   readonly threads: number;
   readonly versionPolicy: VersionPolicy;
   readonly labels?: string;
@@ -87,6 +95,8 @@ export interface ModelConfig {
   /** Dynamic batching settings, or undefined when the model does not batch. */
   readonly dynamicBatching?: DynamicBatchingConfig;
 }
+
+export type InstanceKind = 'auto' | 'worker' | 'inline';
 
 /** Triton's dynamic batcher settings, in milliseconds. */
 export interface DynamicBatchingConfig {
@@ -107,6 +117,19 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
       `${c.inputs === undefined ? 'inputs' : 'outputs'}: required when backend is js`,
     );
   }
+  if (c.instance_kind === 'inline' && c.backend !== 'onnx') {
+    throw new ConfigError(file, 'instance_kind: inline runs onnx models only; js modules run in workers');
+  }
+  if (c.instance_kind === 'inline' && c.instances !== undefined && c.instances > 1) {
+    throw new ConfigError(
+      file,
+      `instances: ${c.instances} with instance_kind: inline; an inline model has one instance (the server's thread)`,
+    );
+  }
+  const instanceKind: InstanceKind =
+    c.instance_kind === 'auto' && (c.backend !== 'onnx' || c.instances !== undefined)
+      ? 'worker'
+      : c.instance_kind;
   const batching =
     c.dynamic_batching === false ? undefined : (c.dynamic_batching ?? dynamicBatching.parse({}));
   if (batching && c.max_batch_size > 0) {
@@ -124,7 +147,8 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     ...(c.inputs ? { inputs: c.inputs } : {}),
     ...(c.outputs ? { outputs: c.outputs } : {}),
     maxBatchSize: c.max_batch_size,
-    instances: c.instances ?? MODEL_CONFIG_DEFAULTS.instances(),
+    instances: instanceKind === 'inline' ? 1 : (c.instances ?? MODEL_CONFIG_DEFAULTS.instances()),
+    instanceKind,
     threads: c.threads,
     versionPolicy: c.version_policy,
     ...(c.labels ? { labels: c.labels } : {}),

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FlotillaError, silentLogger, systemClock, type Tensor } from '../../src/core/index.js';
 import {
   type Backend,
   errorFromWorker,
+  InlineInstance,
   JsBackend,
   type LoadedModel,
   type ModelVersionSpec,
@@ -39,6 +41,15 @@ const subjects: Subject[] = [
     name: 'onnx (mnist)',
     backend: new OnnxBackend(systemClock),
     spec: spec(EXAMPLE_MODELS, 'mnist', 2, 'instances: 2\nmax_batch_size: 64'),
+    inputs: () => [
+      { name: 'image', datatype: 'FP32', shape: [2, 784], data: new Float32Array(2 * 784).fill(0.2) },
+    ],
+    outputs: ['probs'],
+  },
+  {
+    name: 'onnx inline (mnist)',
+    backend: new OnnxBackend(systemClock),
+    spec: spec(EXAMPLE_MODELS, 'mnist', 2, 'instance_kind: inline\nmax_batch_size: 64'),
     inputs: () => [
       { name: 'image', datatype: 'FP32', shape: [2, 784], data: new Float32Array(2 * 784).fill(0.2) },
     ],
@@ -110,6 +121,93 @@ for (const s of subjects) {
     });
   });
 }
+
+describe('instance_kind: auto', () => {
+  it('runs a model whose batch-1 run beats a thread hop inline, and others in worker threads', async () => {
+    const backend = new OnnxBackend(systemClock);
+    const mnist = await backend.load(spec(EXAMPLE_MODELS, 'mnist', 2, 'max_batch_size: 64'), deps);
+    const det = await backend.load(spec(EXAMPLE_MODELS, 'ocr_det', 1, ocrDetConfig()), deps);
+    try {
+      assert.ok(mnist instanceof InlineInstance, 'mnist (microseconds a run) runs inline');
+      assert.ok(!(det instanceof InlineInstance), 'ocr_det (free image size) runs in workers');
+      const { outputs } = await mnist.execute(
+        [{ name: 'image', datatype: 'FP32', shape: [1, 784], data: new Float32Array(784).fill(0.2) }],
+        ['probs'],
+      );
+      assert.deepEqual(outputs[0]!.shape, [1, 10]);
+    } finally {
+      await mnist.unload();
+      await det.unload();
+    }
+  });
+
+  it('keeps worker threads when instances are set', async () => {
+    const model = await new OnnxBackend(systemClock).load(
+      spec(EXAMPLE_MODELS, 'mnist', 2, 'instances: 1\nmax_batch_size: 64'),
+      deps,
+    );
+    try {
+      assert.ok(!(model instanceof InlineInstance));
+    } finally {
+      await model.unload();
+    }
+  });
+});
+
+function ocrDetConfig(): string {
+  return readFileSync(join(EXAMPLE_MODELS, 'ocr_det', 'config.yaml'), 'utf8').replace(/^instances:.*$/m, '');
+}
+
+describe('inline instance', () => {
+  it('runs one execution at a time, in order, and fails queued ones on unload', async () => {
+    const log: string[] = [];
+    let release: (() => void) | undefined;
+    const fake = {
+      inputs: [],
+      outputs: [],
+      run: async (inputs: readonly Tensor[]) => {
+        const id = String((inputs[0]!.data as Int32Array)[0]);
+        log.push(`start ${id}`);
+        if (id === '1') await new Promise<void>((r) => (release = r));
+        log.push(`end ${id}`);
+        return inputs;
+      },
+      release: async () => {},
+    };
+    const inst = new InlineInstance(fake, 'm:1', systemClock);
+    const x = (v: number): Tensor[] => [
+      { name: 'x', datatype: 'INT32', shape: [1], data: new Int32Array([v]) },
+    ];
+    const first = inst.execute(x(1), ['x']);
+    const second = inst.execute(x(2), ['x']);
+    assert.equal(inst.available(), 0);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(log, ['start 1'], 'the second waits for the first');
+    release!();
+    await first;
+    await second;
+    assert.deepEqual(log, ['start 1', 'end 1', 'start 2', 'end 2']);
+    assert.equal(inst.available(), 1);
+    const third = inst.execute(x(1), ['x']);
+    const queued = inst.execute(x(3), ['x']);
+    await inst.unload();
+    await assert.rejects(queued, /m:1: unloaded/);
+    release!();
+    await third;
+  });
+
+  it('turns a run error into a 500 naming the model', async () => {
+    const inst = new InlineInstance(
+      { inputs: [], outputs: [], run: () => Promise.reject(new Error('bad shape')), release: async () => {} },
+      'm:3',
+      systemClock,
+    );
+    await assert.rejects(
+      inst.execute([], []),
+      (e: unknown) => e instanceof FlotillaError && e.httpStatus === 500 && e.message === 'm:3: bad shape',
+    );
+  });
+});
 
 describe('worker pool', () => {
   it('replaces an instance whose thread dies, failing only the job it held', async () => {

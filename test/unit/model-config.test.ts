@@ -59,6 +59,18 @@ describe('model config', () => {
     });
   });
 
+  it('measures where onnx instances run unless told (auto), and keeps workers when instances are set', () => {
+    assert.equal(parseModelConfigYaml('', 'f').instanceKind, 'auto');
+    assert.equal(parseModelConfigYaml('instances: 3', 'f').instanceKind, 'worker');
+    assert.equal(parseModelConfigYaml('instance_kind: worker', 'f').instanceKind, 'worker');
+    const inline = parseModelConfigYaml('instance_kind: inline', 'f');
+    assert.deepEqual([inline.instanceKind, inline.instances], ['inline', 1]);
+    const js = parseModelConfigYaml(
+      'backend: js\ninputs: [{name: a, datatype: FP32, shape: [1]}]\noutputs: [{name: b, datatype: FP32, shape: [1]}]',
+      'f',
+    );
+    assert.equal(js.instanceKind, 'worker');
+  });
   it('accepts Triton datatype names in inputs', () => {
     const c = parseModelConfigYaml('inputs: [{ name: x, datatype: TYPE_FP32, shape: [-1, 4] }]', 'f');
     assert.equal(c.inputs?.[0]?.datatype, 'FP32');
@@ -79,6 +91,12 @@ describe('model config', () => {
     ],
     ['dynamic_batching: { max_queue_delay: 5 }', /max_queue_delay/],
     ['a: [', /not valid YAML/],
+    ['instance_kind: gpu', /instance_kind: .*"gpu"/],
+    [
+      'backend: js\ninstance_kind: inline\ninputs: [{name: a, datatype: FP32, shape: [1]}]\noutputs: [{name: b, datatype: FP32, shape: [1]}]',
+      /instance_kind: inline runs onnx models only/,
+    ],
+    ['instance_kind: inline\ninstances: 2', /instances: 2 with instance_kind: inline/],
   ];
   for (const [yaml, message] of bad) {
     it(`names the file and field: ${yaml}`, () => {

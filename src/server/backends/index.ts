@@ -1,4 +1,5 @@
 export * from './backend.js';
+export * from './inline-instance.js';
 export * from './js/js-backend.js';
 export type * from './js/js-model-api.js';
 export * from './model-file.js';

@@ -7,6 +7,8 @@ export interface Instance {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<readonly Tensor[]>;
+  /** How long a batch-1 run took when the instance timed one at load. */
+  readonly runMs?: number;
 }
 
 function toWire(err: unknown): WireError {
@@ -76,7 +78,12 @@ export function hostInstance(load: () => Promise<Instance>): void {
           }
         }
       });
-      post({ type: 'ready', inputs: instance.inputs, outputs: instance.outputs });
+      post({
+        type: 'ready',
+        inputs: instance.inputs,
+        outputs: instance.outputs,
+        ...(instance.runMs !== undefined ? { runMs: instance.runMs } : {}),
+      });
     },
     (err: unknown) => post({ type: 'load-failed', error: toWire(err) }),
   );

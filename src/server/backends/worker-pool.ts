@@ -77,6 +77,8 @@ export class WorkerPool implements LoadedModel {
   private availableListener: (() => void) | undefined;
   inputs: readonly TensorSpec[] = [];
   outputs: readonly TensorSpec[] = [];
+  /** A batch-1 run's time as the first instance measured it at load, if it did. */
+  runMs: number | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -123,6 +125,7 @@ export class WorkerPool implements LoadedModel {
         if (msg.type === 'ready') {
           this.inputs = msg.inputs;
           this.outputs = msg.outputs;
+          this.runMs ??= msg.runMs;
           slot.ready = true;
           resolve();
           this.pump();

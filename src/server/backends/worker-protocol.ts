@@ -17,6 +17,7 @@ export type FromWorker =
       readonly type: 'ready';
       readonly inputs: readonly TensorSpec[];
       readonly outputs: readonly TensorSpec[];
+      readonly runMs?: number;
     }
   | { readonly type: 'load-failed'; readonly error: WireError }
   | {

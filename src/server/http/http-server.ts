@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
+import { FastConnection } from './fast-connection.js';
 import type { Router } from './router.js';
 
 /** What a handler sees of a request. */
@@ -9,7 +15,8 @@ export interface HttpRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly params: Readonly<Record<string, string>>;
-  readonly headers: IncomingMessage['headers'];
+  /** Header values by lower-case name. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The whole body, bounded by `maxBodyBytes`. */
   body(): Promise<Buffer>;
 }
@@ -19,6 +26,8 @@ export interface HttpReply {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string | number>>;
   readonly body?: string | Buffer;
+  /** Close the connection after this answer (its request's body was not read). */
+  readonly close?: boolean;
 }
 
 export type Handler = (req: HttpRequest) => Promise<HttpReply> | HttpReply;
@@ -65,11 +74,16 @@ function tooLarge(max: number, size: number): InvalidRequestError {
 }
 
 /**
- * A node:http server around a router: bounded bodies, errors as `{"error": "…"}` with the
- * status of their code, and a drain on close that finishes every request in flight.
+ * The server's HTTP front: a router behind two transports. Every connection starts on a fast path
+ * that reads plain HTTP/1.1 requests straight from the socket (fast-connection.ts); the first
+ * request it cannot take hands the connection to a node:http server that never listens itself.
+ * Bodies are bounded, errors answer `{"error": "…"}` with the status of their code, and close()
+ * drains: every request in flight on either path is answered first.
  */
 export class HttpServer {
+  private readonly listener: NetServer;
   private readonly server: Server;
+  private readonly fast = new Set<FastConnection>();
   private inflight = 0;
   private draining = false;
   private drained: (() => void) | undefined;
@@ -80,65 +94,94 @@ export class HttpServer {
     private readonly logger: Logger,
   ) {
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
-    // Idle keep-alive sockets must not pin the process open on shutdown.
     this.server.headersTimeout = 66_000;
+    const deps = {
+      serve: (req: HttpRequest) => this.serve(req),
+      maxBodyBytes: options.maxBodyBytes,
+      draining: () => this.draining,
+      handoff: (socket: Socket, buffered: Buffer | undefined) => this.handoff(socket, buffered),
+      gone: (conn: FastConnection) => this.fast.delete(conn),
+      settled: () => this.settled(),
+    };
+    this.listener = createNetServer({ noDelay: true }, (socket) => {
+      this.fast.add(new FastConnection(socket, deps));
+    });
   }
 
   async listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+      this.listener.once('error', reject);
+      this.listener.listen(this.options.port, this.options.host, () => {
+        this.listener.off('error', reject);
         resolve();
       });
     });
-    return this.server.address() as AddressInfo;
+    return this.listener.address() as AddressInfo;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Routes one request and runs its handler; counts it in flight until settled() is called. */
+  private async serve(req: HttpRequest): Promise<HttpReply> {
     this.inflight++;
-    let reply: HttpReply;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
     try {
-      const match = this.router.match(req.method ?? 'GET', path);
-      let bodyPromise: Promise<Buffer> | undefined;
-      reply = await match.handler({
-        method: req.method ?? 'GET',
-        path,
-        query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-        params: match.params,
-        headers: req.headers,
-        body: () => (bodyPromise ??= readBody(req, this.options.maxBodyBytes)),
-      });
+      const match = this.router.match(req.method, req.path);
+      return await match.handler({ ...req, params: match.params });
     } catch (err) {
       const e = asFlotillaError(err);
-      if (e.httpStatus >= 500) this.logger.error('request failed', { path, code: e.code, error: e.message });
-      reply = { ...json(e.httpStatus, { error: e.message, code: e.code }) };
+      if (e.httpStatus >= 500)
+        this.logger.error('request failed', { path: req.path, code: e.code, error: e.message });
       // A body we refused to read must not be parsed as the next request on this socket.
-      if (e.code === 'FLT_BODY_TOO_LARGE') res.shouldKeepAlive = false;
+      return {
+        ...json(e.httpStatus, { error: e.message, code: e.code }),
+        close: e.code === 'FLT_BODY_TOO_LARGE',
+      };
     }
+  }
+
+  private settled(): void {
+    this.inflight--;
+    if (this.inflight === 0) this.drained?.();
+  }
+
+  /** The node:http path: the same routes, for connections the fast path handed over. */
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let bodyPromise: Promise<Buffer> | undefined;
+    // 'close' fires whether the response finished or the client went away.
+    res.once('close', () => this.settled());
+    const reply = await this.serve({
+      method: req.method ?? 'GET',
+      path: q < 0 ? url : url.slice(0, q),
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      params: {},
+      headers: req.headers,
+      body: () => (bodyPromise ??= readBody(req, this.options.maxBodyBytes)),
+    });
+    if (reply.close) res.shouldKeepAlive = false;
     const headers: Record<string, string | number> = { ...reply.headers };
     if (this.draining) headers['connection'] = 'close';
     const body = reply.body ?? '';
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    // 'close' fires whether the response finished or the client went away.
-    res.once('close', () => {
-      this.inflight--;
-      if (this.inflight === 0) this.drained?.();
-    });
     res.writeHead(reply.status, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private handoff(socket: Socket, buffered: Buffer | undefined): void {
+    this.server.emit('connection', socket);
+    // The bytes the fast path read go first; node:http reads the rest from the socket itself.
+    if (buffered) socket.emit('data', buffered);
   }
 
   /** Stops accepting connections and resolves once every request in flight has been answered. */
   async close(): Promise<void> {
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    for (const conn of this.fast) conn.endIfIdle();
     this.server.closeIdleConnections();
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.server.closeAllConnections();
+    // Nothing is in flight: what is left is idle or holds part of a request never completed.
+    for (const conn of this.fast) conn.close();
     await closed;
   }
 }

@@ -1,0 +1,2 @@
+export * from './request-head.js';
+export * from './response-head.js';

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readRequestHead, responseHead } from '../../src/protocol/http1/index.js';
+
+const head = (text: string) => readRequestHead(Buffer.from(text, 'latin1'), 64 * 1024);
+
+describe('HTTP/1.1 request head', () => {
+  it('reads method, target, headers by lower-case name and the body offset', () => {
+    const text =
+      'POST /v2/models/m/infer?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\nabcGET';
+    const r = head(text);
+    assert.equal(r.kind, 'head');
+    if (r.kind !== 'head') return;
+    assert.equal(r.head.method, 'POST');
+    assert.equal(r.head.target, '/v2/models/m/infer?x=1');
+    assert.equal(r.head.contentLength, 3);
+    assert.equal(r.head.close, false);
+    assert.deepEqual(r.head.headers, { host: 'a', 'content-length': '3', 'x-a': '1, 2' });
+    assert.equal(text.slice(r.head.headEnd, r.head.headEnd + 3), 'abc');
+  });
+
+  it('waits for the blank line, and gives up on a head over the limit', () => {
+    assert.equal(head('GET / HTTP/1.1\r\nHost: a\r\n').kind, 'incomplete');
+    assert.equal(
+      readRequestHead(Buffer.from(`GET / HTTP/1.1\r\nX: ${'a'.repeat(100)}`), 50).kind,
+      'unsupported',
+    );
+  });
+
+  it('sees Connection: close among other tokens', () => {
+    const r = head('GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n');
+    assert.ok(r.kind === 'head' && r.head.close);
+  });
+
+  const unsupported: [string, string][] = [
+    ['HTTP/1.0', 'GET / HTTP/1.0\r\n\r\n'],
+    ['an absolute target', 'GET http://a/ HTTP/1.1\r\n\r\n'],
+    ['chunked bodies', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['Expect', 'POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n'],
+    ['Upgrade', 'GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n'],
+    ['two different Content-Lengths', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'],
+    ['a Content-Length that is no number', 'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n'],
+    ['a folded header line', 'GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n'],
+    ['a line without a colon', 'GET / HTTP/1.1\r\nnocolon\r\n\r\n'],
+    ['a space before the colon', 'GET / HTTP/1.1\r\nX : a\r\n\r\n'],
+    ['a bare LF', 'GET / HTTP/1.1\r\nX: a\rY: b\r\n\r\n'],
+  ];
+  for (const [what, text] of unsupported) {
+    it(`leaves ${what} to node:http`, () => assert.equal(head(text).kind, 'unsupported'));
+  }
+
+  it('writes a response head with length, date and the connection decision', () => {
+    const now = Date.UTC(2026, 10, 22, 1, 2, 3);
+    assert.equal(
+      responseHead(200, { 'content-type': 'application/json' }, 12, false, now),
+      'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\ndate: Sun, 22 Nov 2026 01:02:03 GMT\r\nkeep-alive: timeout=65\r\n\r\n',
+    );
+    assert.match(
+      responseHead(503, undefined, 0, true, now),
+      /^HTTP\/1\.1 503 Service Unavailable\r\n.*connection: close\r\n\r\n$/s,
+    );
+  });
+});
