@@ -40,10 +40,47 @@ export function decodeInferRequest(
       `Inference-Header-Content-Length is ${headerLength} but the body is ${body.byteLength} bytes`,
     );
   }
-  const raw = parseJsonBody(body, headerLength ?? body.byteLength);
+  const header =
+    headerLength === undefined ? parseHeader(body, body.byteLength) : cachedHeader(body, headerLength);
+  return toInferRequest(header, body, headerLength ?? body.byteLength, target);
+}
+
+function parseHeader(body: Uint8Array, length: number): InferRequestBody {
+  const raw = parseJsonBody(body, length);
   const parsed = inferRequestSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidRequestError('FLT_INVALID_FIELD', formatIssues(parsed.error, raw));
-  return toInferRequest(parsed.data, body, headerLength ?? body.byteLength, target);
+  return parsed.data;
+}
+
+/**
+ * Validated JSON headers of binary requests, by their text. A client sends the same header with
+ * every request (only the tensor bytes after it change), and parsing plus validating it costs
+ * more than a small model's inference; entries are frozen so no request can change another's.
+ */
+const headerCache = new Map<string, InferRequestBody>();
+const HEADER_CACHE_ENTRIES = 256;
+const HEADER_CACHE_TEXT = 4096;
+
+function cachedHeader(body: Uint8Array, length: number): InferRequestBody {
+  if (length > HEADER_CACHE_TEXT) return parseHeader(body, length);
+  const text = Buffer.from(body.buffer, body.byteOffset, length).toString('latin1');
+  const hit = headerCache.get(text);
+  if (hit) return hit;
+  const header = parseHeader(body, length);
+  // Request ids differ per request: caching them would only churn the cache.
+  if (header.id === undefined) {
+    if (headerCache.size >= HEADER_CACHE_ENTRIES) headerCache.clear();
+    headerCache.set(text, deepFreeze(header));
+  }
+  return header;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function toInferRequest(

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { TallyHistogram } from './tally-histogram.js';
 
 /** Buckets (seconds) from 100 µs to 10 s: inference spans tiny MLPs to OCR detectors. */
 const DURATION_BUCKETS = [
@@ -14,6 +15,16 @@ export interface RequestSample {
   readonly inferences: number;
   /** Model executions to count for it: 1, or 0 for all but one request of a shared batch. */
   readonly executions: number;
+}
+
+interface VersionTally {
+  readonly labels: { readonly model: string; readonly version: string };
+  success: number;
+  inferences: number;
+  execs: number;
+  pending: number;
+  /** What the counters have been given so far. */
+  readonly flushed: { success: number; inferences: number; execs: number };
 }
 
 /** The metrics of one model version, with its label values bound once (the hot path only increments). */
@@ -33,9 +44,11 @@ export class ModelMetrics {
   private readonly requestFailure: Counter<'model' | 'version' | 'reason'>;
   private readonly inferenceCount: Counter<'model' | 'version'>;
   private readonly execCount: Counter<'model' | 'version'>;
-  private readonly requestDuration: Histogram<'model' | 'version'>;
-  private readonly queueDuration: Histogram<'model' | 'version'>;
-  private readonly computeDuration: Histogram<'model' | 'version'>;
+  private readonly requestDuration: TallyHistogram;
+  private readonly queueDuration: TallyHistogram;
+  private readonly computeDuration: TallyHistogram;
+  /** Per-version counts the hot path adds to; the counters and gauge read them when scraped. */
+  private readonly tallies: VersionTally[] = [];
   private readonly pendingRequests: Gauge<'model' | 'version'>;
   private readonly ready: Gauge<'model' | 'version'>;
   private readonly loadDuration: Gauge<'model' | 'version'>;
@@ -43,11 +56,26 @@ export class ModelMetrics {
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     const labelNames = ['model', 'version'] as const;
+    const tallies = this.tallies;
+    /** Moves what the hot path counted since the last scrape into a prom-client counter. */
+    const flush = (
+      counter: Counter<'model' | 'version'>,
+      field: 'success' | 'inferences' | 'execs',
+    ): void => {
+      for (const t of tallies) {
+        const delta = t[field] - t.flushed[field];
+        if (delta > 0) counter.labels(t.labels).inc(delta);
+        t.flushed[field] = t[field];
+      }
+    };
     this.requestSuccess = new Counter({
       name: 'flotilla_inference_request_success_total',
       help: 'Inference requests that succeeded.',
       labelNames,
       registers,
+      collect() {
+        flush(this, 'success');
+      },
     });
     this.requestFailure = new Counter({
       name: 'flotilla_inference_request_failure_total',
@@ -60,39 +88,45 @@ export class ModelMetrics {
       help: 'Inferences performed (a request with a batch of n counts n).',
       labelNames,
       registers,
+      collect() {
+        flush(this, 'inferences');
+      },
     });
     this.execCount = new Counter({
       name: 'flotilla_inference_exec_count_total',
       help: 'Model executions; inference_count / exec_count is the average batch size.',
       labelNames,
       registers,
+      collect() {
+        flush(this, 'execs');
+      },
     });
-    this.requestDuration = new Histogram({
-      name: 'flotilla_inference_request_duration_seconds',
-      help: 'Time from a decoded request to its outputs, inside the server.',
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.queueDuration = new Histogram({
-      name: 'flotilla_inference_queue_duration_seconds',
-      help: 'Time a request waited for a free model instance.',
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.computeDuration = new Histogram({
-      name: 'flotilla_inference_compute_duration_seconds',
-      help: 'Time a model instance spent computing a request.',
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
+    this.requestDuration = new TallyHistogram(
+      'flotilla_inference_request_duration_seconds',
+      'Time from a decoded request to its outputs, inside the server.',
+      DURATION_BUCKETS,
+      this.registry,
+    );
+    this.queueDuration = new TallyHistogram(
+      'flotilla_inference_queue_duration_seconds',
+      'Time a request waited for a free model instance.',
+      DURATION_BUCKETS,
+      this.registry,
+    );
+    this.computeDuration = new TallyHistogram(
+      'flotilla_inference_compute_duration_seconds',
+      'Time a model instance spent computing a request.',
+      DURATION_BUCKETS,
+      this.registry,
+    );
     this.pendingRequests = new Gauge({
       name: 'flotilla_inference_pending_request_count',
       help: 'Requests received and not yet answered.',
       labelNames,
       registers,
+      collect() {
+        for (const t of tallies) this.labels(t.labels).set(t.pending);
+      },
     });
     this.ready = new Gauge({
       name: 'flotilla_model_ready',
@@ -110,22 +144,30 @@ export class ModelMetrics {
       collectDefaultMetrics({ register: this.registry, prefix: 'flotilla_' });
   }
 
-  /** Binds the label values of one version. */
+  /** Binds the label values of one version (the hot path only adds to plain numbers). */
   forVersion(model: string, version: string): VersionMetrics {
     const labels = { model, version };
-    const success = this.requestSuccess.labels(labels);
-    const inferences = this.inferenceCount.labels(labels);
-    const execs = this.execCount.labels(labels);
+    let t = this.tallies.find((x) => x.labels.model === model && x.labels.version === version);
+    if (!t) {
+      t = {
+        labels,
+        success: 0,
+        inferences: 0,
+        execs: 0,
+        pending: 0,
+        flushed: { success: 0, inferences: 0, execs: 0 },
+      };
+      this.tallies.push(t);
+    }
+    const tally = t;
     const request = this.requestDuration.labels(labels);
     const queue = this.queueDuration.labels(labels);
     const compute = this.computeDuration.labels(labels);
-    const pending = this.pendingRequests.labels(labels);
-    pending.set(0);
     return {
       success: (r) => {
-        success.inc();
-        inferences.inc(r.inferences);
-        if (r.executions > 0) execs.inc(r.executions);
+        tally.success++;
+        tally.inferences += r.inferences;
+        tally.execs += r.executions;
         request.observe(r.requestS);
         queue.observe(r.queueS);
         compute.observe(r.computeS);
@@ -134,7 +176,9 @@ export class ModelMetrics {
         this.requestFailure.labels({ model, version, reason }).inc();
         request.observe(requestS);
       },
-      pending: (delta) => pending.inc(delta),
+      pending: (delta) => {
+        tally.pending += delta;
+      },
     };
   }
 
