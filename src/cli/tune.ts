@@ -102,7 +102,7 @@ async function tune(opts: TuneOptions): Promise<void> {
   const text = existsSync(configPath) ? readFileSync(configPath, 'utf8') : '';
   const config = parseModelConfigYaml(text, configPath);
   const raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
-  const candidates = tuneCandidates(availableParallelism(), config.maxBatchSize);
+  const candidates = tuneCandidates(availableParallelism(), config.maxBatchSize, config.backend);
   const logger = createLogger('info');
   logger.info('tuning', {
     model: opts.model,

@@ -10,33 +10,47 @@ import {
 
 describe('tuneCandidates', () => {
   it('never oversubscribes the cores and tries batching only for batching models', () => {
-    const two = tuneCandidates(2, 0);
+    const two = tuneCandidates(2, 0, 'onnx');
     assert.deepEqual(
-      two.map((c) => [c.instances, c.threads]),
+      two.map((c) => [c.kind, c.instances, c.threads]),
       [
-        [1, 1],
-        [1, 2],
-        [2, 1],
+        ['inline', 1, 1],
+        ['worker', 1, 1],
+        ['worker', 1, 2],
+        ['worker', 2, 1],
       ],
     );
     assert.ok(two.every((c) => c.batching === false));
-    const batching = tuneCandidates(4, 8);
+    assert.ok(
+      tuneCandidates(2, 0, 'js').every((c) => c.kind === 'worker'),
+      'js modules run in workers only',
+    );
+    const batching = tuneCandidates(4, 8, 'onnx');
     assert.ok(batching.every((c) => c.instances * c.threads <= 4));
     assert.deepEqual([...new Set(batching.map((c) => c.batching))], [false, 0, 500]);
   });
 
   it('writes a candidate as config fields', () => {
-    assert.deepEqual(candidateConfig({ instances: 2, threads: 1, batching: 500 }), {
+    assert.deepEqual(candidateConfig({ kind: 'worker', instances: 2, threads: 1, batching: 500 }), {
+      instance_kind: 'worker',
       instances: 2,
       threads: 1,
       dynamic_batching: { max_queue_delay_us: 500 },
     });
-    assert.equal(candidateConfig({ instances: 1, threads: 1, batching: false })['dynamic_batching'], false);
+    assert.equal(
+      candidateConfig({ kind: 'inline', instances: 1, threads: 1, batching: false })['dynamic_batching'],
+      false,
+    );
   });
 });
 
 describe('bestMeasurement', () => {
-  const c = (instances: number, threads = 1): TuneCandidate => ({ instances, threads, batching: false });
+  const c = (instances: number, threads = 1): TuneCandidate => ({
+    kind: 'worker',
+    instances,
+    threads,
+    batching: false,
+  });
   const m = (candidate: TuneCandidate, throughput: number, p99Ms: number, errors = 0): TuneMeasurement => ({
     candidate,
     concurrency: 8,
