@@ -40,16 +40,12 @@ export interface VersionMetrics {
  */
 export class ModelMetrics {
   readonly registry = new Registry();
-  private readonly requestSuccess: Counter<'model' | 'version'>;
   private readonly requestFailure: Counter<'model' | 'version' | 'reason'>;
-  private readonly inferenceCount: Counter<'model' | 'version'>;
-  private readonly execCount: Counter<'model' | 'version'>;
   private readonly requestDuration: TallyHistogram;
   private readonly queueDuration: TallyHistogram;
   private readonly computeDuration: TallyHistogram;
   /** Per-version counts the hot path adds to; the counters and gauge read them when scraped. */
   private readonly tallies: VersionTally[] = [];
-  private readonly pendingRequests: Gauge<'model' | 'version'>;
   private readonly ready: Gauge<'model' | 'version'>;
   private readonly loadDuration: Gauge<'model' | 'version'>;
 
@@ -57,6 +53,7 @@ export class ModelMetrics {
     const registers = [this.registry];
     const labelNames = ['model', 'version'] as const;
     const tallies = this.tallies;
+    // Counters and the pending gauge read the tallies when scraped; the registry holds them.
     /** Moves what the hot path counted since the last scrape into a prom-client counter. */
     const flush = (
       counter: Counter<'model' | 'version'>,
@@ -68,7 +65,7 @@ export class ModelMetrics {
         t.flushed[field] = t[field];
       }
     };
-    this.requestSuccess = new Counter({
+    new Counter({
       name: 'flotilla_inference_request_success_total',
       help: 'Inference requests that succeeded.',
       labelNames,
@@ -83,7 +80,7 @@ export class ModelMetrics {
       labelNames: ['model', 'version', 'reason'],
       registers,
     });
-    this.inferenceCount = new Counter({
+    new Counter({
       name: 'flotilla_inference_count_total',
       help: 'Inferences performed (a request with a batch of n counts n).',
       labelNames,
@@ -92,7 +89,7 @@ export class ModelMetrics {
         flush(this, 'inferences');
       },
     });
-    this.execCount = new Counter({
+    new Counter({
       name: 'flotilla_inference_exec_count_total',
       help: 'Model executions; inference_count / exec_count is the average batch size.',
       labelNames,
@@ -119,7 +116,7 @@ export class ModelMetrics {
       DURATION_BUCKETS,
       this.registry,
     );
-    this.pendingRequests = new Gauge({
+    new Gauge({
       name: 'flotilla_inference_pending_request_count',
       help: 'Requests received and not yet answered.',
       labelNames,
