@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import { ChunkedScanner, parseRequestHead, parseResponseHead } from '../../src/gateway/http1/index.js';
 import { Gateway, LeastRequestBalancer, type ReplicaRuntime } from '../../src/gateway/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
-import { startBackend } from '../fixtures/services/gateway-helpers.js';
+import { echo, startBackend } from '../fixtures/services/gateway-helpers.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -230,5 +230,85 @@ services:
       assert.match(got, /^HTTP\/1\.1 200 OK/, `request ${i}`);
     }
     for (const r of gw.state().services[0]!.variants[0]!.replicas) assert.equal(r.ejections, 0, r.id);
+  });
+
+  it('retries requests a killed replica dropped on the other replica, outside the retry budget', async () => {
+    // A replica that answers until it is killed: then the requests in flight on its kept-alive
+    // connections are dropped with them, and new connections are refused.
+    const sockets = new Set<Socket>();
+    let killing = false;
+    let held = 0;
+    let someHeld: () => void = () => {};
+    const heldOne = new Promise<void>((r) => (someHeld = r));
+    const doomed = createServer((socket) => {
+      // Only connections from before the kill hold requests (new ones would be no keep-alive race).
+      const old = !killing;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('data', () => {
+        if (killing && old) {
+          held++;
+          someHeld();
+          // A little slow, so that requests at the same time need connections of their own.
+        } else setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 20);
+      });
+    });
+    doomed.listen(0, '127.0.0.1');
+    await once(doomed, 'listening');
+    closers.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => doomed.close(r));
+    });
+    const doomedPort = (doomed.address() as { port: number }).port;
+    // Slower than the doomed replica: a retry free to choose would go back to the doomed one.
+    const good = await startBackend('good', (req, res, body, name) =>
+      setTimeout(() => echo(req, res, body, name), 50),
+    );
+    closers.push(() => good.close());
+    const random = seededRandom(3);
+    // No retry budget at all, and one retry: the one retry must go to the other replica at once.
+    const gw = new Gateway(
+      parseServiceFile(
+        parse(`
+services:
+  m:
+    healthCheck: false
+    outlierDetection: false
+    retry: { maxRetries: 1, budgetPercent: 0, minRetryConcurrency: 0 }
+    variants: [{ tag: v1, endpoints: "list://127.0.0.1:${doomedPort}, ${good.address}" }]
+`),
+        's.yaml',
+      ),
+      { host: '127.0.0.1', port: 0 },
+      {
+        clock: systemClock,
+        random,
+        logger: silentLogger,
+        balancer: () => new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+      },
+    );
+    const gwPort = (await gw.listen()).port;
+    closers.push(() => gw.close());
+    const send = (): Promise<string> =>
+      exchange(
+        gwPort,
+        'POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+        /\r\n\r\n(ok|\{\})$/,
+      );
+    const batch = (n: number): Promise<string[]> => Promise.all(Array.from({ length: n }, send));
+    // Leaves kept-alive connections to the doomed replica in the gateway's pool.
+    for (const got of await batch(8)) assert.match(got, /^HTTP\/1\.1 200 /);
+    assert.ok(sockets.size >= 2, `${sockets.size} connections to the doomed replica`);
+    killing = true;
+    const inFlight = batch(8);
+    await heldOne;
+    doomed.close();
+    for (const s of sockets) s.resetAndDestroy();
+    const answers = [...(await inFlight), ...(await batch(8))];
+    assert.ok(held > 0);
+    for (const [i, got] of answers.entries()) {
+      assert.match(got, /^HTTP\/1\.1 200 /, `request ${i}`);
+      assert.match(got, new RegExp(`x-flotilla-replica: ${good.address}\r\n`), `request ${i}`);
+    }
   });
 });

@@ -163,6 +163,37 @@ services:
       assert.equal(res.headers['x-flotilla-replica'], dead.address);
     });
 
+    it('retries refused connections outside the retry budget, which still holds back other retries', async () => {
+      const good = await backend('good');
+      const busy = await backend('busy', (_req, res) =>
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}'),
+      );
+      const dead = await backend('dead');
+      await dead.close();
+      // A budget of nothing: only retries that reached no replica may go ahead.
+      const { url } = await gateway(`
+services:
+  refused:
+    healthCheck: false
+    outlierDetection: false
+    retry: { budgetPercent: 0, minRetryConcurrency: 0 }
+    variants: [{ tag: v1, endpoints: "list://${dead.address}, ${good.address}" }]
+  overloaded:
+    healthCheck: false
+    outlierDetection: false
+    retry: { budgetPercent: 0, minRetryConcurrency: 0 }
+    variants: [{ tag: v1, endpoints: "list://${busy.address}, ${good.address}" }]
+`);
+      for (let i = 0; i < 20; i++) {
+        const res = await post(url, '/v2/models/refused/infer');
+        assert.equal(res.status, 200, `request ${i}`);
+        assert.equal(res.headers['x-flotilla-replica'], good.address);
+      }
+      const statuses = new Set<number>();
+      for (let i = 0; i < 20; i++) statuses.add((await post(url, '/v2/models/overloaded/infer')).status);
+      assert.deepEqual([...statuses].sort(), [200, 503], 'a 503 is not retried without budget');
+    });
+
     it('times out a slow try and retries it elsewhere; 504 when nothing answers in time', async () => {
       const slow = await backend('slow', (req, res, body, name) =>
         setTimeout(() => echo(req, res, body, name), 1500),

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRetryable, type Outcome, RetryBudget, shouldRetry } from '../../src/gateway/index.js';
+import {
+  chargesRetryBudget,
+  isRetryable,
+  type Outcome,
+  RetryBudget,
+  shouldRetry,
+} from '../../src/gateway/index.js';
 
 describe('retry policy', () => {
   const cases: [Outcome, boolean][] = [
@@ -27,6 +33,15 @@ describe('retry policy', () => {
     assert.equal(shouldRetry(refused, { ...ctx, retries: 2 }), false);
     assert.equal(shouldRetry(refused, { ...ctx, replayable: false }), false);
     assert.equal(shouldRetry(refused, { ...ctx, remainingMs: 0 }), false);
+  });
+
+  it('charges the retry budget for every retry but those of refused connections', () => {
+    // A refused (or unanswered) connect reached no replica: its retry is no extra work for the
+    // fleet. Resets, timeouts and 502/503 answers may have left work behind, or came from load.
+    assert.equal(chargesRetryBudget({ kind: 'connect-error', latencyMs: 1 }), false);
+    assert.equal(chargesRetryBudget({ kind: 'reset', latencyMs: 1 }), true);
+    assert.equal(chargesRetryBudget({ kind: 'timeout', latencyMs: 1 }), true);
+    assert.equal(chargesRetryBudget({ kind: 'response', status: 503, latencyMs: 1 }), true);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { classify, recordCallEnd } from '../proxy/outcomes.js';
-import { isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
+import { chargesRetryBudget, isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
@@ -47,6 +47,8 @@ export class FastCall implements SocketOwner, AdmittedCall {
   private sent = false;
   private done = false;
   private slotHeld = false;
+  /** A budget slot taken by `mayRetry` for the next try (held by that try once it starts). */
+  private slotTaken = false;
   /** Through the variant's activator (managed variants only). */
   private admission: Admission | undefined;
 
@@ -225,11 +227,14 @@ export class FastCall implements SocketOwner, AdmittedCall {
       s?.reused &&
       !this.head &&
       this.pending === undefined &&
-      this.mayRetry({ kind: 'reset', latencyMs: 0 })
+      this.mayRetry({ kind: 'reset', latencyMs: 0 }, false)
     ) {
       // An idle connection the replica closed just as it was reused says nothing about the
-      // replica's health: tried again, and not counted against it.
-      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart }, false);
+      // replica's health: tried again, and not counted against it. Nor against the retry budget:
+      // no replica is still working on the request (the replica never read it, or died with it).
+      // The retry still goes to another replica while one is left: a killed replica closes all
+      // its pooled connections at once, and trying it again could spend every retry on them.
+      this.retryAfter({ kind: 'cancelled', latencyMs: this.ctx.clock.now() - this.tryStart });
       return;
     }
     if (this.head?.framing === 'close') {
@@ -263,26 +268,31 @@ export class FastCall implements SocketOwner, AdmittedCall {
     this.finish(true);
   }
 
-  private mayRetry(outcome: Outcome): boolean {
-    return (
-      shouldRetry(outcome, {
+  /** Whether to try again after `outcome`; takes the budget slot the retry needs, if any. */
+  private mayRetry(outcome: Outcome, charged = chargesRetryBudget(outcome)): boolean {
+    if (
+      !shouldRetry(outcome, {
         retries: this.retries,
         maxRetries: this.service.spec.retry.maxRetries,
         replayable: true,
         remainingMs: this.deadline - this.ctx.clock.now(),
-      }) && this.service.budget.tryRetry()
-    );
+      })
+    )
+      return false;
+    if (!charged) return true;
+    if (!this.service.budget.tryRetry()) return false;
+    this.slotTaken = true;
+    return true;
   }
 
-  /** Retries after `outcome`; the budget slot for it has been taken by `mayRetry`. */
-  private retryAfter(outcome: Outcome, avoid = true): void {
+  /** Retries after `outcome` on another replica while one is left (`mayRetry` said yes). */
+  private retryAfter(outcome: Outcome): void {
     this.endTry(outcome);
-    this.slotHeld = true;
+    this.slotHeld = this.slotTaken;
+    this.slotTaken = false;
     this.retries++;
-    if (avoid) {
-      this.attempted ??= [];
-      this.attempted.push(this.replica!);
-    }
+    this.attempted ??= [];
+    this.attempted.push(this.replica!);
     this.ctx.retried(this.service.name);
     this.tryNext();
   }
@@ -368,6 +378,10 @@ export class FastCall implements SocketOwner, AdmittedCall {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
+    // A retry that found no replica to run on still holds its budget slot.
+    if (this.slotHeld || this.slotTaken) this.service.budget.retryEnded();
+    this.slotHeld = false;
+    this.slotTaken = false;
     this.admission?.leave();
     recordCallEnd(
       this.service,

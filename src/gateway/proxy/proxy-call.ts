@@ -4,7 +4,7 @@ import { type FlotillaError, UnavailableError } from '../../core/index.js';
 import { Admission, type AdmittedCall } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
-import { isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
+import { chargesRetryBudget, isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
@@ -145,11 +145,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
     this.gotHeaders = true;
     if (
       isRetryableStatus(statusCode) &&
-      shouldRetry({ kind: 'response', status: statusCode, latencyMs: 0 }, this.retryContext()) &&
-      this.service.budget.tryRetry()
+      this.mayRetry({ kind: 'response', status: statusCode, latencyMs: 0 })
     ) {
       this.swallow = true;
-      this.slotReserved = true;
       return true;
     }
     this.resumeUpstream = resume;
@@ -205,13 +203,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
       this.finish(true);
       return;
     }
-    if (
-      !this.abandoned &&
-      (this.slotReserved || (shouldRetry(outcome, this.retryContext()) && this.service.budget.tryRetry()))
-    ) {
-      this.slotReserved = true;
-      if (this.retry()) return;
-    }
+    // A swallowed 502/503 that broke off while it was discarded has its retry decided already.
+    if (!this.abandoned && (this.swallow || this.mayRetry(outcome)) && this.retry()) return;
     const r = this.replica!;
     this.fail(
       outcome.kind === 'timeout'
@@ -222,6 +215,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
           )
         : new UpstreamError('FLT_UPSTREAM_FAILED', `replica ${r.id} failed: ${err.message}`, { cause: err }),
     );
+  }
+
+  /** Whether to try again after `outcome`; reserves the budget slot the retry needs, if any. */
+  private mayRetry(outcome: Outcome): boolean {
+    if (!shouldRetry(outcome, this.retryContext())) return false;
+    if (!chargesRetryBudget(outcome)) return true;
+    if (!this.service.budget.tryRetry()) return false;
+    this.slotReserved = true;
+    return true;
   }
 
   private retryContext() {
@@ -237,7 +239,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
     return this.body !== null && !Buffer.isBuffer(this.body);
   }
 
-  /** Starts the next try on another replica (the budget slot is reserved already). */
+  /** Starts the next try on another replica (the budget slot, if it needs one, is reserved already). */
   private retry(): boolean {
     this.retries++;
     this.attempted ??= [];

@@ -33,6 +33,18 @@ export interface RetryContext {
   readonly remainingMs: number;
 }
 
+/**
+ * Whether a retry after `outcome` takes a slot of the retry budget. The budget stops retries from
+ * multiplying the work of a fleet failing under load (Envoy's); a try that could not connect
+ * (refused, unreachable, connect timeout) reached no replica, so its retry is the request's first
+ * real try, not extra work. Charged, such retries would spend the budget just when a replica dies
+ * under load: every request on its way there fails within a moment, and the loss of one replica
+ * would turn into failed requests.
+ */
+export function chargesRetryBudget(outcome: Outcome): boolean {
+  return outcome.kind !== 'connect-error';
+}
+
 /** Whether to try again (the retry budget is asked separately, last, as it is consumed). */
 export function shouldRetry(outcome: Outcome, ctx: RetryContext): boolean {
   return ctx.replayable && ctx.retries < ctx.maxRetries && ctx.remainingMs > 0 && isRetryable(outcome);
