@@ -19,7 +19,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { Pool } from 'undici';
 import { heldOutDigits } from '../examples/training/mnist-data.js';
 import { runClosedLoop } from '../src/bench/index.js';
 import { OipGrpcClient } from '../src/client/index.js';
@@ -29,6 +28,7 @@ import { encodeInferRequest } from '../src/protocol/oip-rest/index.js';
 import { resolveModelFile } from '../src/server/index.js';
 import { startServe } from '../test/helpers/flotilla-process.js';
 import { CLI, EXAMPLE_MODELS } from '../test/helpers/paths.js';
+import { closedLoopHttp } from './lib/http-load.js';
 import type { RawOrtJob } from './lib/raw-ort-worker.js';
 import { numberArg, writeBenchResults } from './lib/results.js';
 
@@ -141,21 +141,12 @@ async function loadHttp(url: string, s: Subject, binary: boolean, concurrency: n
     'content-type': binary ? 'application/octet-stream' : 'application/json',
   };
   if (headerLength !== undefined) headers['inference-header-content-length'] = String(headerLength);
-  const pool = new Pool(url, { connections: concurrency });
-  try {
-    return await runClosedLoop({ concurrency, durationMs }, async () => {
-      const res = await pool.request({
-        path: `/v2/models/${s.model}/versions/${s.version}/infer`,
-        method: 'POST',
-        body,
-        headers,
-      });
-      await res.body.arrayBuffer();
-      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
-    });
-  } finally {
-    await pool.close();
-  }
+  return closedLoopHttp(
+    url,
+    { path: `/v2/models/${s.model}/versions/${s.version}/infer`, headers, body },
+    concurrency,
+    durationMs,
+  );
 }
 
 async function loadGrpc(address: string, s: Subject, concurrency: number) {
@@ -331,7 +322,8 @@ async function main(): Promise<void> {
     description: [
       `mnist v2 ([1,784]), ocr_cls ([1,3,48,192]) and ocr_det ([1,3,320,320]), one item per request, closed loop, ${durationMs / 1000} s per row, in one run.`,
       'Ratio: inferences/s divided by raw onnxruntime-node at batch 1, sequential, one thread, in this process (measured in the same run).',
-      'Served rows: `flotilla serve` with instances = cores and threads = 1, dynamic batching off or on (max_queue_delay_us 0).',
+      'Served rows: `flotilla serve` with its default placement (instance_kind auto: mnist runs inline on the server thread, the OCR models in one worker per core, threads = 1), dynamic batching off or on (max_queue_delay_us 0).',
+      "HTTP load: closed loop through `flotilla bench`'s HTTP pool (pre-encoded request, one write each), the same generator for the HTTP floor; gRPC through Flotilla's OIP gRPC client.",
       `Issue 8 checks, from this run: ocr_cls served (binary, batching, c=16) / raw batch-1 sequential = ${checks.ocrClsServedOverRawBatch1.toFixed(2)} (target >= 1.3);`,
       `ocr_det served (binary, batching, best c) / best raw = ${checks.ocrDetServedOverBestRaw.toFixed(2)} (target >= 0.9);`,
       `mnist served (binary, batching, c=${top}) / HTTP floor = ${checks.mnistBinaryOverHttpFloor.toFixed(2)} (target >= 0.7);`,

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { runClosedLoop } from '../../src/bench/index.js';
 import type { EncodedBody } from '../../src/protocol/oip-rest/index.js';
 import { ROOT } from '../../test/helpers/paths.js';
+import { closedLoopHttp } from './http-load.js';
 
 /**
  * Requests/s of a bare node:http server (bare-http-server.ts, in its own process) answering a
@@ -32,23 +31,18 @@ export async function floorThroughput(
   );
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
   const port = /port=(\d+)/.exec(line.toString())?.[1];
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency });
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (request.headerLength !== undefined)
     headers['inference-header-content-length'] = String(request.headerLength);
   try {
-    const r = await runClosedLoop({ concurrency, durationMs }, async () => {
-      const res = await pool.request({
-        path: '/v2/models/mnist/versions/2/infer',
-        method: 'POST',
-        body: request.body,
-        headers,
-      });
-      await res.body.arrayBuffer();
-    });
+    const r = await closedLoopHttp(
+      `http://127.0.0.1:${port}`,
+      { path: '/v2/models/mnist/versions/2/infer', headers, body: request.body },
+      concurrency,
+      durationMs,
+    );
     return r.throughput;
   } finally {
-    await pool.close();
     proc.kill('SIGTERM');
     await once(proc, 'exit');
   }
