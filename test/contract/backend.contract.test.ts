@@ -246,8 +246,9 @@ describe('worker pool', () => {
     }
   });
 
-  it('pipelines fast models and not slow ones', () => {
+  it('pipelines fast models and batches, and not single requests to slow models', () => {
     assert.equal(pipelineDepth(0.05), 2);
     assert.equal(pipelineDepth(50), 1);
+    assert.equal(pipelineDepth(50, true), 2);
   });
 });

@@ -20,6 +20,8 @@ export interface WorkerPoolOptions {
   readonly instances: number;
   /** Names the model in logs and errors, e.g. `mnist:2`. */
   readonly label: string;
+  /** A dynamic batcher feeds the pool batches of more than one request. */
+  readonly batched: boolean;
 }
 
 export interface WorkerPoolDeps {
@@ -49,11 +51,14 @@ interface Slot {
 /**
  * How many jobs a worker may hold at once. For fast models a second job hides the thread hop (the
  * worker starts it without waiting for the main thread to see the last result): +20% on mnist.
- * For slow models it would only queue a job behind a long run while another instance may free
- * up first, so they get one at a time.
+ * Batches get the same: between two batches the main thread answers and decodes a whole batch of
+ * requests, and a worker waiting through that idles for a share of every batch (ocr_cls at
+ * concurrency 16 served more without batching than with it, bench/results/serving.md). Other
+ * slow models get one job at a time, so no request queues behind a long run while another
+ * instance may free up first.
  */
-export function pipelineDepth(averageComputeMs: number): number {
-  return averageComputeMs < FAST_MODEL_MS ? 2 : 1;
+export function pipelineDepth(averageComputeMs: number, batched = false): number {
+  return batched || averageComputeMs < FAST_MODEL_MS ? 2 : 1;
 }
 
 const FAST_MODEL_MS = 2;
@@ -99,7 +104,13 @@ export class WorkerPool implements LoadedModel {
     deps: WorkerPoolDeps,
   ): Promise<WorkerPool> {
     const pool = new WorkerPool(
-      { script, workerData, instances: spec.config.instances, label: `${spec.name}:${spec.version}` },
+      {
+        script,
+        workerData,
+        instances: spec.config.instances,
+        label: `${spec.name}:${spec.version}`,
+        batched: spec.config.dynamicBatching !== undefined && spec.config.maxBatchSize > 1,
+      },
       deps,
     );
     await pool.start();
@@ -263,7 +274,7 @@ export class WorkerPool implements LoadedModel {
 
   /** Executions that would start now rather than wait (a batcher in front reads this). */
   available(): number {
-    const depth = pipelineDepth(this.computeMs);
+    const depth = pipelineDepth(this.computeMs, this.options.batched);
     let free = 0;
     for (const s of this.slots) if (s.ready) free += Math.max(0, depth - s.jobs.length);
     return Math.max(0, free - this.queue.length);
@@ -275,7 +286,7 @@ export class WorkerPool implements LoadedModel {
   }
 
   private pump(): void {
-    const depth = pipelineDepth(this.computeMs);
+    const depth = pipelineDepth(this.computeMs, this.options.batched);
     while (this.queue.length > 0) {
       let slot: Slot | undefined;
       for (const s of this.slots) {
