@@ -159,7 +159,7 @@ async function loadGrpc(address: string, s: Subject, concurrency: number) {
   }
 }
 
-/** Open-loop latency at a fixed rate through the real `flotilla bench` (no coordinated omission). */
+/** Open-loop latency at a fixed rate through the real `flotilla bench` (no coordinated omission), after a 1 s warm-up. */
 async function openLoop(
   url: string,
   s: Subject,
@@ -185,6 +185,9 @@ async function openLoop(
       String(Math.round(rate)),
       '--duration',
       String(Math.max(3, durationMs / 1000)),
+      // Connections opening and both sides' JIT at the start are not the steady state measured.
+      '--warmup',
+      '1',
       '--json',
       json,
     );

@@ -25,6 +25,8 @@ export interface BenchFlags {
   readonly spawnRate?: number;
   /** Seconds. */
   readonly duration?: number;
+  /** Seconds of load at the start of each level that are not measured. */
+  readonly warmup?: number;
   readonly requests?: number;
   readonly measurementInterval: number;
   readonly maxWindows: number;
@@ -95,6 +97,8 @@ export function planFromFlags(f: BenchFlags): BenchPlan {
   if (f.labelOutput !== undefined && f.dataset === undefined) throw bad('--label-output needs --dataset');
   if ((f.shape?.length ?? 0) > 0 && (f.inputData !== undefined || f.dataset !== undefined))
     throw bad('--shape shapes random payloads; --input-data and --dataset carry their own shapes');
+  if (f.warmup !== undefined && f.warmup > 0 && (mode.kind === 'users' || mode.kind === 'sequential'))
+    throw bad('--warmup applies to --concurrency and --request-rate levels');
   if (f.protocol === 'paddle' && f.modelVersion !== undefined)
     throw bad("--model-version: Paddle Serving's /{model}/prediction has no version");
   return {
@@ -103,6 +107,7 @@ export function planFromFlags(f: BenchFlags): BenchPlan {
     maxWindows: f.maxWindows,
     stability: { windows: DEFAULT_STABILITY.windows, tolerance: f.stabilityPercentage / 100 },
     ...(f.duration !== undefined && mode.kind !== 'users' ? { levelDurationMs: f.duration * 1000 } : {}),
+    ...(f.warmup !== undefined && f.warmup > 0 ? { warmupMs: f.warmup * 1000 } : {}),
     ...(f.latencyThreshold !== undefined ? { latencyThresholdMs: f.latencyThreshold } : {}),
     ...(f.maxViolationRate !== undefined ? { maxViolationRate: f.maxViolationRate } : {}),
     maxInFlight: f.maxInFlight,

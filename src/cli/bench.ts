@@ -290,6 +290,11 @@ export function benchCommand(): Command {
       number(Number.MIN_VALUE, false, 'seconds > 0'),
     )
     .option(
+      '--warmup <seconds>',
+      'load each --concurrency/--request-rate level this long before measuring it (default 0)',
+      number(0, false, 'seconds >= 0'),
+    )
+    .option(
       '--requests <n>',
       'send exactly n requests (alone: one after the other; with --concurrency: n per level)',
       number(1, true, 'requests >= 1'),

@@ -122,6 +122,35 @@ describe('runBench', () => {
     assert.ok(r.latency.p50Ms >= 40);
   });
 
+  it('leaves the warm-up of each level out of its windows', async () => {
+    /** Slow for its first 150 ms (cold), fast after. */
+    let slowUntil = 0;
+    const target: Target = {
+      name: 'cold',
+      send(_p, done) {
+        setTimeout(() => done({ ok: true }), performance.now() < slowUntil ? 60 : 1);
+      },
+      async close() {},
+    };
+    const plan: BenchPlan = {
+      ...basePlan,
+      mode: { kind: 'open', levels: [200], distribution: 'constant' },
+      levelDurationMs: 300,
+      warmupMs: 200,
+    };
+    slowUntil = performance.now() + 150;
+    const started = performance.now();
+    const r = await runBench(plan, {
+      targets: [target],
+      payloads: 1,
+      clock: systemClock,
+      random: seededRandom(1),
+    });
+    assert.ok(performance.now() - started >= 500, 'the warm-up comes before the measured 300 ms');
+    assert.ok(r.latency.maxMs < 60, `no cold answer was measured (max ${r.latency.maxMs} ms)`);
+    assert.ok(r.requests >= 50 && r.requests < 80, `about 300 ms at 200/s measured: ${r.requests}`);
+  });
+
   it('feeds the reports: JSON fields, CSV rows, a self-contained HTML page, a table', async () => {
     const plan: BenchPlan = {
       ...basePlan,

@@ -27,6 +27,11 @@ export interface BenchPlan {
   readonly stability: StabilityRule;
   /** Fixed level length instead of the stability rule (closed and open loops), ms. */
   readonly levelDurationMs?: number;
+  /**
+   * Load at the start of each level that is not measured, ms: connections opening and both sides'
+   * JIT compiling would otherwise count as the server's latency (perf_analyzer's warm-up).
+   */
+  readonly warmupMs?: number;
   /** A request slower than this (or failed) violates the SLO, ms. */
   readonly latencyThresholdMs?: number;
   /** A window whose violation rate on the active endpoint exceeds this moves to the next endpoint. */

@@ -118,11 +118,22 @@ export async function runBench(plan: BenchPlan, deps: RunDeps): Promise<BenchRes
     const cuts: Cut[] = [];
     let stable = false;
     let ranOut = false;
-    const levelStart = clock.now();
-    let start = levelStart;
     driver.start();
     const early = Promise.race([driver.done.then(() => 'done' as const), stop.then(() => 'stop' as const)]);
+    let warmedUp = true;
+    if (plan.warmupMs !== undefined) {
+      warmedUp = !(await waitUntil(clock, clock.now() + plan.warmupMs, early));
+      // What the warm-up recorded is dropped, and so are its requests still in flight.
+      sender.measureFrom = clock.now();
+      recorder.cut(clock.now() - plan.warmupMs, clock.now());
+    }
+    const levelStart = clock.now();
+    let start = levelStart;
     for (;;) {
+      if (!warmedUp) {
+        ranOut = true;
+        break;
+      }
       const end =
         fixedMs === undefined
           ? start + plan.intervalMs
@@ -207,7 +218,8 @@ export async function runBench(plan: BenchPlan, deps: RunDeps): Promise<BenchRes
     requests,
     errors,
     sent: sum((w) => w.sent),
-    throughput: ((requests - errors) * 1000) / Math.max(durationMs, 1e-3),
+    // Over the measured windows: warm-ups and the gaps between levels are not in it.
+    throughput: ((requests - errors) * 1000) / Math.max(sum((w) => w.durationMs), 1e-3),
     latency: all.summary(),
     percentiles: PERCENTILES.map((p) => ({
       percentile: p,

@@ -10,6 +10,8 @@ import type { Target } from '../target/target.js';
 export class Sender {
   /** The endpoint new requests go to; the SLO switch moves it. */
   active = 0;
+  /** Requests meant to leave before this moment (a warm-up's) are not recorded when they end. */
+  measureFrom = Number.NEGATIVE_INFINITY;
   private nextPayload = 0;
   private inFlightCount = 0;
   private waiters: (() => void)[] = [];
@@ -34,7 +36,7 @@ export class Sender {
     recorder.sent(clock.now() - intendedMs);
     this.inFlightCount++;
     this.targets[endpoint]!.send(payload, (outcome) => {
-      recorder.record(endpoint, clock.now() - intendedMs, outcome);
+      if (intendedMs >= this.measureFrom) recorder.record(endpoint, clock.now() - intendedMs, outcome);
       this.inFlightCount--;
       if (after) after();
       if (this.inFlightCount === 0 && this.waiters.length > 0) for (const w of this.waiters.splice(0)) w();
