@@ -159,7 +159,7 @@ async function loadGrpc(address: string, s: Subject, concurrency: number) {
   }
 }
 
-/** Open-loop latency at a fixed rate through the real `flotilla bench` (no coordinated omission), after a 1 s warm-up. */
+/** Open-loop latency at a fixed rate through the real `flotilla bench` (no coordinated omission), after a 2 s warm-up. */
 async function openLoop(
   url: string,
   s: Subject,
@@ -187,7 +187,7 @@ async function openLoop(
       String(Math.max(3, durationMs / 1000)),
       // Connections opening and both sides' JIT at the start are not the steady state measured.
       '--warmup',
-      '1',
+      '2',
       '--json',
       json,
     );

@@ -219,7 +219,12 @@ export async function runBench(plan: BenchPlan, deps: RunDeps): Promise<BenchRes
     errors,
     sent: sum((w) => w.sent),
     // Over the measured windows: warm-ups and the gaps between levels are not in it.
-    throughput: ((requests - errors) * 1000) / Math.max(sum((w) => w.durationMs), 1e-3),
+    throughput:
+      ((requests - errors) * 1000) /
+      Math.max(
+        sum((w) => w.durationMs),
+        1e-3,
+      ),
     latency: all.summary(),
     percentiles: PERCENTILES.map((p) => ({
       percentile: p,

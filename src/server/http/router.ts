@@ -1,5 +1,8 @@
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 
+const SEEN_ENTRIES = 1024;
+const SEEN_PATH_MAX = 256;
+
 /** A matched route: its handler and the decoded path parameters. */
 export interface RouteMatch<H> {
   readonly handler: H;
@@ -18,14 +21,32 @@ interface Route<H> {
  */
 export class Router<H> {
   private readonly routes: Route<H>[] = [];
+  /**
+   * Matches of paths seen before: clients repeat the same few paths, and splitting and decoding a
+   * path costs about as much per request as the rest of routing. Bounded; cleared when full.
+   */
+  private readonly seen = new Map<string, RouteMatch<H>>();
 
   add(method: string, pattern: string, handler: H): this {
     this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+    this.seen.clear();
     return this;
   }
 
   /** Finds the route for a method and path; throws 404 (no path) or 405 (path, other method). */
   match(method: string, path: string): RouteMatch<H> {
+    const key = `${method} ${path}`;
+    const hit = this.seen.get(key);
+    if (hit) return hit;
+    const found = this.find(method, path);
+    if (path.length <= SEEN_PATH_MAX) {
+      if (this.seen.size >= SEEN_ENTRIES) this.seen.clear();
+      this.seen.set(key, found);
+    }
+    return found;
+  }
+
+  private find(method: string, path: string): RouteMatch<H> {
     const parts = path.split('/').filter(Boolean);
     let pathMatched = false;
     for (const route of this.routes) {
@@ -35,7 +56,7 @@ export class Router<H> {
         pathMatched = true;
         continue;
       }
-      return { handler: route.handler, params };
+      return { handler: route.handler, params: Object.freeze(params) };
     }
     if (pathMatched) throw new NotFoundError('FLT_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
     throw new NotFoundError('FLT_ROUTE_NOT_FOUND', `no endpoint at ${method} ${path}`);
