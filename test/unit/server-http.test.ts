@@ -46,6 +46,13 @@ describe('server HTTP front (fast path and node:http)', () => {
       await new Promise<void>((r) => (releaseSlow = r));
       return { status: 200, body: 'slow done' };
     })
+    .add('POST', '/parts', async (req) => {
+      await req.body();
+      return {
+        status: 200,
+        body: [Buffer.from('head|'), new Uint8Array(20_000).fill(97), Buffer.from('|tail')],
+      };
+    })
     .add('GET', '/missing', () => {
       throw new NotFoundError('FLT_MODEL_NOT_FOUND', 'model "x" is not in the repository');
     });
@@ -100,6 +107,18 @@ describe('server HTTP front (fast path and node:http)', () => {
         [200, ':ok'],
       ],
     );
+  });
+
+  it('writes a body given as pieces, on both paths', async () => {
+    const s = await open();
+    s.write('POST /parts HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+    s.write('POST /parts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    const got = await responses(s, 2);
+    s.destroy();
+    for (const r of got) {
+      assert.match(r.head, /content-length: 20010/i);
+      assert.equal(r.body, `head|${'a'.repeat(20_000)}|tail`);
+    }
   });
 
   it('answers errors with their status and code, and a body over the limit with 413 and a close', async () => {

@@ -22,8 +22,25 @@ function wantsBinary(name: string, req: InferRequest): boolean {
   return req.parameters?.['binary_data_output'] === true;
 }
 
+/** A response body as the pieces to write one after the other (no copy of the tensor data). */
+export interface EncodedParts {
+  readonly parts: readonly Uint8Array[];
+  readonly byteLength: number;
+  readonly headerLength?: number;
+}
+
 /** Encodes a response for the request it answers; binary outputs set `headerLength`. */
 export function encodeInferResponse(res: InferResponse, req: InferRequest): EncodedBody {
+  const { parts, byteLength, headerLength } = encodeInferResponseParts(res, req);
+  const body = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, byteLength);
+  return headerLength === undefined ? { body } : { body, headerLength };
+}
+
+/**
+ * The same body as separate pieces: the JSON header, then each binary output as a view of its
+ * tensor, so a large output goes to the socket without being copied into one buffer first.
+ */
+export function encodeInferResponseParts(res: InferResponse, req: InferRequest): EncodedParts {
   const binaries: Uint8Array[] = [];
   const outputs = res.outputs.map((t) => {
     const head = `{"name":${JSON.stringify(t.name)},"datatype":"${t.datatype}","shape":[${t.shape.join(',')}]`;
@@ -38,8 +55,10 @@ export function encodeInferResponse(res: InferResponse, req: InferRequest): Enco
   const id = res.id !== undefined ? `,"id":${JSON.stringify(res.id)}` : '';
   const json = `{"model_name":${JSON.stringify(res.model)},"model_version":${JSON.stringify(res.version)}${id},"outputs":[${outputs.join(',')}]}`;
   const head = Buffer.from(json);
-  if (binaries.length === 0) return { body: head };
-  return { body: Buffer.concat([head, ...binaries]), headerLength: head.byteLength };
+  if (binaries.length === 0) return { parts: [head], byteLength: head.byteLength };
+  let byteLength = head.byteLength;
+  for (const b of binaries) byteLength += b.byteLength;
+  return { parts: [head, ...binaries], byteLength, headerLength: head.byteLength };
 }
 
 /** Decodes an inference response body (client side). */

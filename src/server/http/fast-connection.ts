@@ -142,18 +142,19 @@ export class FastConnection {
     }
     const close = clientClose || reply.close === true || this.deps.draining();
     const body = reply.body ?? '';
-    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const length = bodyLength(body);
     const head = responseHead(reply.status, reply.headers, length, close);
-    let flushed: boolean;
+    let flushed = true;
     if (headOnly || length === 0) flushed = this.socket.write(head, 'latin1');
     else if (typeof body === 'string') flushed = this.socket.write(head + body);
     else if (length < COPY_BODY_BELOW) {
-      const headBytes = Buffer.from(head, 'latin1');
-      flushed = this.socket.write(Buffer.concat([headBytes, body], headBytes.length + length));
+      const parts = Buffer.isBuffer(body) ? [body] : body;
+      flushed = this.socket.write(Buffer.concat([Buffer.from(head, 'latin1'), ...parts]));
     } else {
       this.socket.cork();
       this.socket.write(head, 'latin1');
-      flushed = this.socket.write(body);
+      if (Buffer.isBuffer(body)) flushed = this.socket.write(body);
+      else for (const part of body) flushed = this.socket.write(part);
       this.socket.uncork();
     }
     this.deps.settled();
@@ -181,6 +182,15 @@ export class FastConnection {
     this.deps.gone(this);
     this.deps.handoff(s, buffered);
   }
+}
+
+/** The byte length of a reply body in any of its forms. */
+export function bodyLength(body: NonNullable<HttpReply['body']>): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (Buffer.isBuffer(body)) return body.byteLength;
+  let n = 0;
+  for (const part of body) n += part.byteLength;
+  return n;
 }
 
 function noop(): void {}

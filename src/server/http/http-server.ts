@@ -6,7 +6,7 @@ import {
   type Socket,
 } from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
-import { FastConnection } from './fast-connection.js';
+import { bodyLength, FastConnection } from './fast-connection.js';
 import type { Router } from './router.js';
 
 /** What a handler sees of a request. */
@@ -25,7 +25,8 @@ export interface HttpRequest {
 export interface HttpReply {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string | number>>;
-  readonly body?: string | Buffer;
+  /** A string, a buffer, or pieces written one after the other (large tensors are not copied). */
+  readonly body?: string | Buffer | readonly Uint8Array[];
   /** Close the connection after this answer (its request's body was not read). */
   readonly close?: boolean;
 }
@@ -161,9 +162,14 @@ export class HttpServer {
     const headers: Record<string, string | number> = { ...reply.headers };
     if (this.draining) headers['connection'] = 'close';
     const body = reply.body ?? '';
-    headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    headers['content-length'] = bodyLength(body);
     res.writeHead(reply.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (req.method === 'HEAD') res.end();
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) res.end(body);
+    else {
+      for (const part of body) res.write(part);
+      res.end();
+    }
   }
 
   private handoff(socket: Socket, buffered: Buffer | undefined): void {

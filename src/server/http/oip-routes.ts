@@ -1,5 +1,9 @@
 import { InvalidRequestError, UnavailableError } from '../../core/index.js';
-import { decodeInferRequest, encodeInferResponse, parseJsonBody } from '../../protocol/oip-rest/index.js';
+import {
+  decodeInferRequest,
+  encodeInferResponseParts,
+  parseJsonBody,
+} from '../../protocol/oip-rest/index.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
 import type { ModelManager } from '../repository/model-manager.js';
@@ -55,14 +59,15 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
       ...(req.params['version'] !== undefined ? { version: req.params['version'] } : {}),
     });
     const response = await service.infer(request);
-    const encoded = encodeInferResponse(response, request);
+    const encoded = encodeInferResponseParts(response, request);
+    const out = encoded.parts.length === 1 ? (encoded.parts[0] as Buffer) : encoded.parts;
     if (encoded.headerLength === undefined) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: encoded.body };
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: out };
     }
     return {
       status: 200,
       headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: encoded.headerLength },
-      body: encoded.body,
+      body: out,
     };
   };
 
