@@ -7,7 +7,14 @@ import { createServer } from 'node:http';
 
 const reply = Buffer.from(process.argv[2] ?? '{}', 'base64');
 const headerLength = process.argv[3];
+const metadata = process.argv[4];
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  // `flotilla bench` reads the model's metadata first: a canned copy of the real answer.
+  if (req.method === 'GET' && metadata) {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(metadata) });
+    res.end(metadata);
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {

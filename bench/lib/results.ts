@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../test/helpers/paths.js';
@@ -55,4 +55,19 @@ export function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
   return Number.isFinite(v) ? v : fallback;
+}
+
+/**
+ * Replaces the README's summary of a bench (the lines between `<!-- bench:NAME -->` and
+ * `<!-- /bench:NAME -->`) with `lines`, so the figures there are written by the script too.
+ */
+export function writeReadmeSummary(name: string, lines: readonly string[]): void {
+  const file = join(ROOT, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const start = text.indexOf(open);
+  const end = text.indexOf(close);
+  if (start < 0 || end < start) return;
+  writeFileSync(file, `${text.slice(0, start + open.length)}\n${lines.join('\n')}\n${text.slice(end)}`);
 }
