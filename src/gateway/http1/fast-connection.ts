@@ -93,7 +93,9 @@ export class FastConnection implements FastClient {
   private readonly onDrain = (): void => this.call?.clientDrained();
 
   private readonly onTimeout = (): void => {
-    if (this.idle) this.socket.destroy();
+    // Nothing received for the idle timeout: a request begun and never finished is abandoned
+    // too (a slow client must not hold a socket forever). One being answered is left alone.
+    if (this.call === undefined) this.socket.destroy();
   };
 
   private readonly onClose = (): void => {

@@ -86,7 +86,9 @@ export class FastConnection {
   };
 
   private readonly onTimeout = (): void => {
-    if (this.idle) this.socket.destroy();
+    // Nothing received for the idle timeout: a request begun and never finished is abandoned
+    // too (a slow client must not hold a socket forever). One being answered is left alone.
+    if (!this.busy) this.socket.destroy();
   };
 
   private readonly onClose = (): void => {
