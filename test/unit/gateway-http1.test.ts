@@ -119,6 +119,24 @@ describe('fast path: connections', () => {
     for (const c of closers.reverse()) await c();
   });
 
+  /** Starts a gateway for `yaml` (least-request balancing, seeded), closed after the suite. */
+  async function startGateway(yaml: string, seed: number): Promise<{ gw: Gateway; port: number }> {
+    const random = seededRandom(seed);
+    const gw = new Gateway(
+      parseServiceFile(parse(yaml), 's.yaml'),
+      { host: '127.0.0.1', port: 0 },
+      {
+        clock: systemClock,
+        random,
+        logger: silentLogger,
+        balancer: () => new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
+      },
+    );
+    const { port } = await gw.listen();
+    closers.push(() => gw.close());
+    return { gw, port };
+  }
+
   /** Sends raw bytes on one connection and collects what comes back until `until` matches. */
   async function exchange(port: number, text: string, until: RegExp): Promise<string> {
     const s = connect(port, '127.0.0.1');
@@ -141,22 +159,10 @@ describe('fast path: connections', () => {
   it('answers pipelined requests in order, then hands the connection to node:http for the admin API', async () => {
     const a = await startBackend('a');
     closers.push(() => a.close());
-    const random = seededRandom(1);
-    const gw = new Gateway(
-      parseServiceFile(
-        parse(`services: { m: { healthCheck: false, variants: [{ tag: v1, endpoints: "${a.address}" }] } }`),
-        's.yaml',
-      ),
-      { host: '127.0.0.1', port: 0 },
-      {
-        clock: systemClock,
-        random,
-        logger: silentLogger,
-        balancer: () => new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
-      },
+    const { port } = await startGateway(
+      `services: { m: { healthCheck: false, variants: [{ tag: v1, endpoints: "${a.address}" }] } }`,
+      1,
     );
-    const { port } = await gw.listen();
-    closers.push(() => gw.close());
     const req = (body: string, extra = ''): string =>
       `POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
     const got = await exchange(
@@ -199,28 +205,16 @@ describe('fast path: connections', () => {
     await once(racy, 'listening');
     closers.push(() => new Promise((r) => racy.close(r)));
     const port = (racy.address() as { port: number }).port;
-    const random = seededRandom(2);
-    const gw = new Gateway(
-      parseServiceFile(
-        parse(`
+    const { gw, port: gwPort } = await startGateway(
+      `
 services:
   m:
     healthCheck: false
     outlierDetection: { consecutiveGatewayErrors: 1 }
     variants: [{ tag: v1, endpoints: "list://127.0.0.1:${port}, localhost:${port}" }]
-`),
-        's.yaml',
-      ),
-      { host: '127.0.0.1', port: 0 },
-      {
-        clock: systemClock,
-        random,
-        logger: silentLogger,
-        balancer: () => new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
-      },
+`,
+      2,
     );
-    const gwPort = (await gw.listen()).port;
-    closers.push(() => gw.close());
     for (let i = 0; i < 10; i++) {
       const got = await exchange(
         gwPort,
@@ -265,30 +259,18 @@ services:
       setTimeout(() => echo(req, res, body, name), 50),
     );
     closers.push(() => good.close());
-    const random = seededRandom(3);
     // No retry budget at all, and one retry: the one retry must go to the other replica at once.
-    const gw = new Gateway(
-      parseServiceFile(
-        parse(`
+    const { port: gwPort } = await startGateway(
+      `
 services:
   m:
     healthCheck: false
     outlierDetection: false
     retry: { maxRetries: 1, budgetPercent: 0, minRetryConcurrency: 0 }
     variants: [{ tag: v1, endpoints: "list://127.0.0.1:${doomedPort}, ${good.address}" }]
-`),
-        's.yaml',
-      ),
-      { host: '127.0.0.1', port: 0 },
-      {
-        clock: systemClock,
-        random,
-        logger: silentLogger,
-        balancer: () => new LeastRequestBalancer<ReplicaRuntime>({}, { random }),
-      },
+`,
+      3,
     );
-    const gwPort = (await gw.listen()).port;
-    closers.push(() => gw.close());
     const send = (): Promise<string> =>
       exchange(
         gwPort,

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Random } from '../../core/index.js';
+import { SocketInput } from '../../protocol/http1/index.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { pathFor } from '../proxy/front.js';
 import { mirrorRequest } from '../proxy/mirror-call.js';
@@ -35,9 +36,7 @@ const IDLE_TIMEOUT_MS = 65_000;
  * bodies, Expect, Upgrade, HTTP/1.0…) hands the whole connection to the complete node:http path.
  */
 export class FastConnection implements FastClient {
-  /** Bytes read and not yet used, joined only when a whole request may be there (no O(n²) copies). */
-  private parts: Buffer[] = [];
-  private size = 0;
+  private readonly input: SocketInput;
   /** Bytes the request being read needs in all (0: its head is not complete yet). */
   private need = 0;
   private call: FastCall | undefined;
@@ -47,18 +46,16 @@ export class FastConnection implements FastClient {
     readonly socket: Socket,
     private readonly deps: FastDeps,
   ) {
-    socket.setNoDelay(true);
-    socket.setTimeout(IDLE_TIMEOUT_MS);
-    socket.on('data', this.onData);
-    socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
-    socket.on('error', noop);
-    socket.once('close', this.onClose);
+    this.input = new SocketInput(
+      socket,
+      { data: this.onData, drain: this.onDrain, timeout: this.onTimeout, close: this.onClose },
+      IDLE_TIMEOUT_MS,
+    );
   }
 
   /** True while no request is in flight or partly read: the drain may close it at once. */
   get idle(): boolean {
-    return this.call === undefined && this.size === 0;
+    return this.call === undefined && this.input.size === 0;
   }
 
   /** Ends the connection after the request in flight (draining). */
@@ -74,21 +71,14 @@ export class FastConnection implements FastClient {
       this.socket.end();
       return;
     }
-    if (this.size > 0) this.next();
+    if (this.input.size > 0) this.next();
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (this.call || this.ended || this.size < this.need) return;
+    this.input.push(chunk);
+    if (this.call || this.ended || this.input.size < this.need) return;
     this.next();
   };
-
-  /** The unused bytes as one buffer. */
-  private take(): Buffer {
-    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.size)];
-    return this.parts[0]!;
-  }
 
   private readonly onDrain = (): void => this.call?.clientDrained();
 
@@ -106,7 +96,7 @@ export class FastConnection implements FastClient {
 
   /** Parses and starts the next request in the buffer, if it is complete. */
   private next(): void {
-    const buf = this.take();
+    const buf = this.input.take();
     const parsed = parseRequestHead(buf, MAX_HEAD_BYTES);
     if (parsed.kind === 'incomplete') return;
     if (parsed.kind === 'unsupported') {
@@ -147,8 +137,7 @@ export class FastConnection implements FastClient {
     const query = q < 0 ? '' : head.target.slice(q);
     const upstreamPath = pathFor(match, variant);
     const request = requestBytes(buf, head, total, upstreamPath === path ? undefined : upstreamPath + query);
-    this.parts = buf.length > total ? [buf.subarray(total)] : [];
-    this.size = buf.length - total;
+    this.input.consume(buf, total);
     const mirror = service.spec.mirror;
     if (mirror && mirror.variant !== variant.tag && shouldMirror(mirror.percent, this.deps.random)) {
       const target = service.variant(mirror.variant);
@@ -180,23 +169,12 @@ export class FastConnection implements FastClient {
   }
 
   private handoff(): void {
-    const s = this.socket;
-    s.off('data', this.onData);
-    s.off('drain', this.onDrain);
-    s.off('timeout', this.onTimeout);
-    s.off('error', noop);
-    s.off('close', this.onClose);
-    s.setTimeout(0);
-    const buffered = this.size > 0 ? this.take() : undefined;
-    this.parts = [];
-    this.size = 0;
+    const buffered = this.input.detach();
     this.ended = true;
     this.deps.gone(this);
-    this.deps.handoff(s, buffered);
+    this.deps.handoff(this.socket, buffered);
   }
 }
-
-function noop(): void {}
 
 /** The bytes to send upstream: the request as received, or with a new target and no hop-by-hop lines. */
 function requestBytes(buf: Buffer, head: RequestHead, total: number, target: string | undefined): Buffer {

@@ -1,2 +1,3 @@
 export * from './request-head.js';
 export * from './response-head.js';
+export * from './socket-input.js';

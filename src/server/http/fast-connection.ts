@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { readRequestHead, responseHead } from '../../protocol/http1/index.js';
+import { readRequestHead, responseHead, SocketInput } from '../../protocol/http1/index.js';
 import type { HttpReply, HttpRequest } from './http-server.js';
 
 /** What a fast connection needs from the server around it. */
@@ -32,9 +32,7 @@ const EMPTY_QUERY = new URLSearchParams();
  * Expect, Upgrade, HTTP/1.0, a body over the limit…) hands the connection to node:http.
  */
 export class FastConnection {
-  /** Bytes read and not yet used, joined only once a whole request may be there. */
-  private parts: Buffer[] = [];
-  private size = 0;
+  private readonly input: SocketInput;
   /** Bytes the request being read needs in all (0: its head is not complete yet). */
   private need = 0;
   private busy = false;
@@ -45,18 +43,16 @@ export class FastConnection {
     private readonly socket: Socket,
     private readonly deps: FastConnectionDeps,
   ) {
-    socket.setNoDelay(true);
-    socket.setTimeout(IDLE_TIMEOUT_MS);
-    socket.on('data', this.onData);
-    socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
-    socket.on('error', noop);
-    socket.once('close', this.onClose);
+    this.input = new SocketInput(
+      socket,
+      { data: this.onData, drain: this.onDrain, timeout: this.onTimeout, close: this.onClose },
+      IDLE_TIMEOUT_MS,
+    );
   }
 
   /** True while no request is in flight or partly read: the drain may close it at once. */
   get idle(): boolean {
-    return !this.busy && this.size === 0;
+    return !this.busy && this.input.size === 0;
   }
 
   /** Ends the connection if nothing is in flight (draining); otherwise after the answer. */
@@ -73,16 +69,15 @@ export class FastConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (this.busy || this.ended || this.waitingDrain || this.size < this.need) return;
+    this.input.push(chunk);
+    if (this.busy || this.ended || this.waitingDrain || this.input.size < this.need) return;
     this.next();
   };
 
   private readonly onDrain = (): void => {
     if (!this.waitingDrain) return;
     this.waitingDrain = false;
-    if (!this.busy && this.size > 0) this.next();
+    if (!this.busy && this.input.size > 0) this.next();
   };
 
   private readonly onTimeout = (): void => {
@@ -96,15 +91,9 @@ export class FastConnection {
     this.deps.gone(this);
   };
 
-  /** The unused bytes as one buffer. */
-  private take(): Buffer {
-    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.size)];
-    return this.parts[0]!;
-  }
-
   /** Parses and serves the next request in the buffer, if it is complete. */
   private next(): void {
-    const buf = this.take();
+    const buf = this.input.take();
     const parsed = readRequestHead(buf, MAX_HEAD_BYTES);
     if (parsed.kind === 'incomplete') return;
     if (parsed.kind === 'unsupported' || parsed.head.contentLength > this.deps.maxBodyBytes) {
@@ -119,8 +108,7 @@ export class FastConnection {
     }
     this.need = 0;
     const body = buf.subarray(head.headEnd, total);
-    this.parts = buf.length > total ? [buf.subarray(total)] : [];
-    this.size = buf.length - total;
+    this.input.consume(buf, total);
     const q = head.target.indexOf('?');
     const bodyPromise = Promise.resolve(body);
     this.busy = true;
@@ -166,23 +154,14 @@ export class FastConnection {
       return;
     }
     if (!flushed) this.waitingDrain = true;
-    else if (this.size > 0) this.next();
+    else if (this.input.size > 0) this.next();
   }
 
   private handoff(): void {
-    const s = this.socket;
-    s.off('data', this.onData);
-    s.off('drain', this.onDrain);
-    s.off('timeout', this.onTimeout);
-    s.off('error', noop);
-    s.off('close', this.onClose);
-    s.setTimeout(0);
-    const buffered = this.size > 0 ? this.take() : undefined;
-    this.parts = [];
-    this.size = 0;
+    const buffered = this.input.detach();
     this.ended = true;
     this.deps.gone(this);
-    this.deps.handoff(s, buffered);
+    this.deps.handoff(this.socket, buffered);
   }
 }
 
@@ -194,5 +173,3 @@ export function bodyLength(body: NonNullable<HttpReply['body']>): number {
   for (const part of body) n += part.byteLength;
   return n;
 }
-
-function noop(): void {}

@@ -1,0 +1,68 @@
+import type { Socket } from 'node:net';
+
+/** What a connection reading raw HTTP/1.1 does with its socket's events. */
+export interface SocketHandlers {
+  data(chunk: Buffer): void;
+  drain(): void;
+  timeout(): void;
+  close(): void;
+}
+
+/**
+ * A socket read by hand (the fast paths of the server and the gateway): its listeners, and the
+ * bytes read and not used yet, joined only when a whole request may be there (no O(n²) copies).
+ * `detach` gives the socket back, with its unused bytes, to be handed to node:http.
+ */
+export class SocketInput {
+  private parts: Buffer[] = [];
+  /** Bytes read and not used yet. */
+  size = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handlers: SocketHandlers,
+    idleTimeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('data', handlers.data);
+    socket.on('drain', handlers.drain);
+    socket.on('timeout', handlers.timeout);
+    socket.on('error', noop);
+    socket.once('close', handlers.close);
+  }
+
+  push(chunk: Buffer): void {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** The unused bytes as one buffer. */
+  take(): Buffer {
+    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.size)];
+    return this.parts[0]!;
+  }
+
+  /** Marks the first `used` bytes of `buf` (what `take` returned) as used. */
+  consume(buf: Buffer, used: number): void {
+    this.parts = buf.length > used ? [buf.subarray(used)] : [];
+    this.size = buf.length - used;
+  }
+
+  /** Removes the listeners and returns the unused bytes: the socket belongs to the caller now. */
+  detach(): Buffer | undefined {
+    const s = this.socket;
+    s.off('data', this.handlers.data);
+    s.off('drain', this.handlers.drain);
+    s.off('timeout', this.handlers.timeout);
+    s.off('error', noop);
+    s.off('close', this.handlers.close);
+    s.setTimeout(0);
+    const buffered = this.size > 0 ? this.take() : undefined;
+    this.parts = [];
+    this.size = 0;
+    return buffered;
+  }
+}
+
+function noop(): void {}
