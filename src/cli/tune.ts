@@ -78,19 +78,25 @@ async function benchCandidate(opts: TuneOptions, address: string, jsonFile: stri
     '--protocol',
     opts.protocol,
   ];
-  args.push('--concurrency', opts.concurrency, '--duration', String(opts.duration), '--json', jsonFile);
+  // Each level warms up first: the first candidate would otherwise pay for the JIT and connections.
+  args.push('--concurrency', opts.concurrency, '--duration', String(opts.duration), '--warmup', '0.5');
+  args.push('--json', jsonFile);
   if (opts.modelVersion) args.push('--model-version', opts.modelVersion);
   await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return (JSON.parse(readFileSync(jsonFile, 'utf8')) as { levels: BenchLevel[] }).levels;
 }
 
 function table(results: readonly TuneMeasurement[], best: TuneMeasurement | undefined): string {
+  const width = Math.max(
+    'configuration'.length,
+    ...results.map((r) => describeCandidate(r.candidate).length),
+  );
   const rows = results.map((r) => {
     const mark = r === best ? ' <- best' : '';
-    return `${describeCandidate(r.candidate).padEnd(44)} ${String(r.concurrency).padStart(5)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(6)}${mark}`;
+    return `${describeCandidate(r.candidate).padEnd(width)} ${String(r.concurrency).padStart(5)} ${r.throughput.toFixed(1).padStart(10)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(6)}${mark}`;
   });
   return [
-    `${'configuration'.padEnd(44)} ${'conc.'.padStart(5)} ${'infer/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(6)}`,
+    `${'configuration'.padEnd(width)} ${'conc.'.padStart(5)} ${'infer/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(6)}`,
     ...rows,
   ].join('\n');
 }
