@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
-import { parseBytes, parseList, parsePort, parseSeconds } from './parse-options.js';
+import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
 import { VERSION } from './version.js';
 
@@ -87,6 +87,12 @@ program
     '--exit-with-parent',
     'drain and exit when standard input closes (how `flotilla up` keeps replicas from outliving it)',
   )
+  .option(
+    '--processes <n>',
+    'server processes sharing the HTTP and gRPC ports, each loading every model: more cores for the HTTP work of small, fast models, which one Node thread bounds',
+    parsePositiveInt,
+    1,
+  )
   .action(async (opts: Record<string, unknown>) => {
     const { serve } = await import('./serve.js');
     await serve({
@@ -102,6 +108,7 @@ program
       maxBody: opts['maxBody'] as number,
       logLevel: opts['logLevel'] as 'info',
       exitWithParent: opts['exitWithParent'] === true,
+      processes: opts['processes'] as number,
     });
   });
 

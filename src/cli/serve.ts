@@ -1,10 +1,19 @@
+import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, createLogger, type LogLevel, systemClock } from '../core/index.js';
+import {
+  ConfigError,
+  createLogger,
+  InternalError,
+  type Logger,
+  type LogLevel,
+  systemClock,
+} from '../core/index.js';
 import {
   addOipRoutes,
   addPaddleRoutes,
   addTfServingRoutes,
+  GroupMember,
   grpcAddress,
   type Handler,
   HttpServer,
@@ -14,6 +23,9 @@ import {
   ModelManager,
   ModelMetrics,
   OnnxBackend,
+  ProcessGroup,
+  type RepositoryControl,
+  type RepositoryOp,
   RepositoryPoller,
   Router,
 } from '../server/index.js';
@@ -37,15 +49,83 @@ export interface ServeOptions {
   readonly logLevel: LogLevel;
   /** Drain and exit when stdin closes: a parent that dies (even by SIGKILL) leaves no orphan. */
   readonly exitWithParent?: boolean;
+  /** Server processes sharing the ports (1: this process serves). */
+  readonly processes?: number;
+}
+
+function checkRepository(dir: string): string {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ConfigError('--model-repository', `${root} is not a directory`);
+  }
+  return root;
+}
+
+/** `--processes N`: this process only starts, restarts and drains the N server processes. */
+function servePrimary(options: ServeOptions, logger: Logger): void {
+  checkRepository(options.modelRepository);
+  const group = new ProcessGroup(options.processes!, logger);
+  let stopping = false;
+  const stop = (signal: string, code = 0): void => {
+    if (stopping) {
+      logger.warn('second signal: exiting without draining', { signal });
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('draining server processes', { signal });
+    void group.stop('SIGTERM').then(() => {
+      logger.info('stopped');
+      process.exit(code);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (options.exitWithParent) {
+    process.stdin.on('close', () => {
+      if (!stopping) stop('parent exited');
+    });
+    process.stdin.resume();
+  }
+  logger.info('starting server processes', { processes: options.processes });
+  group.start((reason) => {
+    logger.error('could not start', { reason });
+    stop('start failed', 1);
+  });
+}
+
+/** Repository changes applied here, then by every other process of the group. */
+function groupRepository(manager: ModelManager, member: GroupMember): RepositoryControl {
+  const everywhere = async (op: RepositoryOp, model: string): Promise<void> => {
+    const errors = await member.applyEverywhere(op, model);
+    if (errors.length > 0) {
+      throw new InternalError(
+        op === 'load' ? 'FLT_MODEL_LOAD_FAILED' : 'FLT_INTERNAL',
+        `${model}: ${op}ed by this server process, but ${errors.length} other process(es) failed: ${errors.join('; ')}`,
+      );
+    }
+  };
+  return {
+    async loadModel(model) {
+      await manager.loadModel(model);
+      await everywhere('load', model);
+    },
+    async unloadModel(model) {
+      await manager.unloadModel(model);
+      await everywhere('unload', model);
+    },
+  };
 }
 
 /** Wires the model server's parts, starts it, and drains it on SIGTERM/SIGINT. */
 export async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
-  const root = resolve(options.modelRepository);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new ConfigError('--model-repository', `${root} is not a directory`);
+  if ((options.processes ?? 1) > 1 && cluster.isPrimary) {
+    servePrimary(options, logger);
+    return;
   }
+  const root = checkRepository(options.modelRepository);
+  const inGroup = cluster.isWorker;
   // gRPC keeps message limits in a signed 32-bit integer.
   if (options.grpcMaxMessage < 1 || options.grpcMaxMessage > 2 ** 31 - 1) {
     throw new ConfigError(
@@ -71,6 +151,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     },
   );
   service = new InferenceService(manager, clock);
+  const member = inGroup
+    ? new GroupMember(metrics.registry, (op, model) =>
+        op === 'load' ? manager.loadModel(model) : manager.unloadModel(model),
+      )
+    : undefined;
+  const repository = member ? groupRepository(manager, member) : undefined;
   let accepting = true;
   const router = new Router<Handler>();
   addOipRoutes(router, {
@@ -80,6 +166,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     adminToken: options.adminToken,
     serverVersion: VERSION,
     accepting: () => accepting,
+    ...(repository ? { repository } : {}),
+    ...(member ? { metricsText: () => member.metricsText() } : {}),
   });
   addTfServingRoutes(router, { manager, service, accepting: () => accepting });
   addPaddleRoutes(router, { manager, service, accepting: () => accepting });
@@ -112,19 +200,30 @@ export async function serve(options: ServeOptions): Promise<void> {
     })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
-  if (options.exitWithParent) {
-    process.stdin.on('close', () => {
-      if (!stopping) stop('parent exited');
+  if (inGroup) {
+    // The primary drains the group: Ctrl-C reaches every process, and it sends SIGTERM itself.
+    process.on('SIGINT', () => undefined);
+    process.on('disconnect', () => {
+      if (!stopping) stop('primary exited');
     });
-    process.stdin.resume();
+  } else {
+    if (options.exitWithParent) {
+      process.stdin.on('close', () => {
+        if (!stopping) stop('parent exited');
+      });
+      process.stdin.resume();
+    }
+    process.on('SIGINT', () => stop('SIGINT'));
   }
-  process.on('SIGINT', () => stop('SIGINT'));
 
   // Listen first so liveness answers while models load; readiness waits for them. Models start
   // loading (in worker threads) before the gRPC front end is imported: a cold start overlaps both.
-  const address = await http.listen();
+  // In a group, a process listens once its models are loaded: the primary hands connections to
+  // every listening process alike, so one still loading would fail its share of the requests.
   const loaded = manager.start();
   loaded.catch(() => undefined);
+  if (inGroup) await loaded;
+  const address = await http.listen();
   const GrpcServer = await loadGrpcServer();
   grpc = new GrpcServer(
     { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
@@ -135,6 +234,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       serverVersion: VERSION,
       accepting: () => accepting,
       logger,
+      ...(repository ? { repository } : {}),
     },
   );
   const grpcPort = (await grpc.start()).port;
@@ -142,7 +242,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     http: `http://${options.host}:${address.port}`,
     grpc: grpcAddress(options.host, grpcPort),
     repository: root,
+    ...(inGroup ? { pid: process.pid } : {}),
   });
+  member?.listening();
 
   await loaded;
   poller.start();

@@ -23,3 +23,4 @@ export * from './validate-request.js';
 export async function loadGrpcServer(): Promise<typeof import('./grpc/grpc-server.js').GrpcServer> {
   return (await import('./grpc/grpc-server.js')).GrpcServer;
 }
+export * from './cluster/process-group.js';

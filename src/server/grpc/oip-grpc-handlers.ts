@@ -22,7 +22,7 @@ import {
   type TensorMetadataMessage,
 } from '../../protocol/oip-grpc/index.js';
 import { checkAdmin } from '../http/admin-auth.js';
-import { EXTENSIONS } from '../http/oip-routes.js';
+import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
 
@@ -36,6 +36,8 @@ export interface OipGrpcDeps {
   /** False once the server is draining. */
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** Loads and unloads for the repository RPCs; default the manager (one process). */
+  readonly repository?: RepositoryControl;
 }
 
 /** Trailing metadata key carrying the Flotilla error code, so gRPC clients can branch on codes too. */
@@ -149,7 +151,7 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
       async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelLoadResponseMessage> => {
         checkAdminMetadata(metadata, deps.adminToken);
         const model = repositoryModelName(req);
-        await manager.loadModel(model);
+        await (deps.repository ?? manager).loadModel(model);
         return { model_name: model, isLoaded: true };
       },
     ),
@@ -159,7 +161,7 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
       async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelUnloadResponseMessage> => {
         checkAdminMetadata(metadata, deps.adminToken);
         const model = repositoryModelName(req);
-        await manager.unloadModel(model);
+        await (deps.repository ?? manager).unloadModel(model);
         return { model_name: model, isUnloaded: true };
       },
     ),

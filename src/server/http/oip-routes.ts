@@ -20,6 +20,16 @@ export interface OipRouteDeps {
   readonly serverVersion: string;
   /** False once the server is draining. */
   readonly accepting: () => boolean;
+  /** Loads and unloads for the repository API; default the manager (one process). */
+  readonly repository?: RepositoryControl;
+  /** The `/metrics` text; default this process's registry. */
+  readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
+}
+
+/** What the repository API's load and unload act on. */
+export interface RepositoryControl {
+  loadModel(model: string): Promise<void>;
+  unloadModel(model: string): Promise<void>;
 }
 
 /** Extensions `GET /v2` advertises (Triton's names, so its clients recognise them). */
@@ -96,13 +106,13 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
 
   const load: Handler = async (req) => {
     checkAdmin(req.headers, deps.adminToken);
-    await manager.loadModel(req.params['model']!);
+    await (deps.repository ?? manager).loadModel(req.params['model']!);
     return { status: 200 };
   };
 
   const unload: Handler = async (req) => {
     checkAdmin(req.headers, deps.adminToken);
-    await manager.unloadModel(req.params['model']!);
+    await (deps.repository ?? manager).unloadModel(req.params['model']!);
     return { status: 200 };
   };
 
@@ -122,7 +132,7 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     .add('POST', '/v2/repository/models/:model/load', load)
     .add('POST', '/v2/repository/models/:model/unload', unload)
     .add('GET', '/metrics', async () => {
-      const m = await deps.metrics.text();
+      const m = await (deps.metricsText ?? (() => deps.metrics.text()))();
       return { status: 200, headers: { 'content-type': m.contentType }, body: m.body };
     });
 }

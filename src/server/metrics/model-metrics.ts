@@ -130,12 +130,15 @@ export class ModelMetrics {
       help: '1 while a model version is ready to serve.',
       labelNames,
       registers,
+      // With --processes, ready only when every process is.
+      aggregator: 'min',
     });
     this.loadDuration = new Gauge({
       name: 'flotilla_model_load_duration_seconds',
       help: 'How long the last load of a model version took.',
       labelNames,
       registers,
+      aggregator: 'max',
     });
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'flotilla_' });
