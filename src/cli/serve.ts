@@ -222,7 +222,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // every listening process alike, so one still loading would fail its share of the requests.
   const loaded = manager.start();
   loaded.catch(() => undefined);
-  if (inGroup) await loaded;
+  if (inGroup) await loaded.catch(() => undefined);
   const address = await http.listen();
   const GrpcServer = await loadGrpcServer();
   grpc = new GrpcServer(

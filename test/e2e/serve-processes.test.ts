@@ -80,6 +80,22 @@ describe('flotilla serve --processes 2', () => {
     assert.deepEqual(new Set(back.map((a) => a.status)), new Set([200]));
   });
 
+  it('starts another process when one dies', async () => {
+    const [victim] = children(server.proc.pid!);
+    process.kill(victim!, 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while ((server.logs().match(/listening http=.* pid=\d+/g) ?? []).length < 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.match(server.logs(), /server process exited; starting another .*signal=SIGKILL/);
+    const pids = children(server.proc.pid!);
+    assert.equal(pids.length, 2);
+    assert.ok(!pids.includes(victim!));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => fresh(server, 'POST', '/v2/models/mnist/versions/2/infer', infer)),
+    );
+    assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+  });
+
   it('drains every process on SIGTERM and exits 0 with none left', async () => {
     const pids = children(server.proc.pid!);
     assert.equal(await server.stop('SIGTERM'), 0);
