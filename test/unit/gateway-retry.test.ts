@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   chargesRetryBudget,
+  claimRetry,
   isRetryable,
   type Outcome,
   RetryBudget,
@@ -42,6 +43,24 @@ describe('retry policy', () => {
     assert.equal(chargesRetryBudget({ kind: 'reset', latencyMs: 1 }), true);
     assert.equal(chargesRetryBudget({ kind: 'timeout', latencyMs: 1 }), true);
     assert.equal(chargesRetryBudget({ kind: 'response', status: 503, latencyMs: 1 }), true);
+  });
+});
+
+describe('claimRetry', () => {
+  const ctx = { retries: 0, maxRetries: 2, replayable: true, remainingMs: 100 };
+  const refused: Outcome = { kind: 'connect-error', latencyMs: 1 };
+  const reset: Outcome = { kind: 'reset', latencyMs: 1 };
+
+  it('takes a slot for a charged retry, none for a free one, and says no when either rule does', () => {
+    const budget = new RetryBudget({ budgetPercent: 0, minRetryConcurrency: 1 });
+    assert.equal(claimRetry(refused, ctx, budget), 'free');
+    assert.equal(claimRetry(reset, ctx, budget, false), 'free', 'the caller may waive the charge');
+    assert.equal(claimRetry(reset, ctx, budget), 'slot');
+    assert.equal(claimRetry(reset, ctx, budget), 'no', 'the one slot is taken');
+    assert.equal(claimRetry(refused, ctx, budget), 'free', 'a free retry needs no slot');
+    budget.retryEnded();
+    assert.equal(claimRetry(reset, { ...ctx, retries: 2 }, budget), 'no');
+    assert.equal(claimRetry(reset, ctx, budget), 'slot', 'a refused retry took no slot');
   });
 });
 

@@ -5,7 +5,7 @@ import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { classify, recordCallEnd } from '../proxy/outcomes.js';
-import { chargesRetryBudget, isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
+import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
@@ -269,20 +269,20 @@ export class FastCall implements SocketOwner, AdmittedCall {
   }
 
   /** Whether to try again after `outcome`; takes the budget slot the retry needs, if any. */
-  private mayRetry(outcome: Outcome, charged = chargesRetryBudget(outcome)): boolean {
-    if (
-      !shouldRetry(outcome, {
+  private mayRetry(outcome: Outcome, charged?: boolean): boolean {
+    const claim = claimRetry(
+      outcome,
+      {
         retries: this.retries,
         maxRetries: this.service.spec.retry.maxRetries,
         replayable: true,
         remainingMs: this.deadline - this.ctx.clock.now(),
-      })
-    )
-      return false;
-    if (!charged) return true;
-    if (!this.service.budget.tryRetry()) return false;
-    this.slotTaken = true;
-    return true;
+      },
+      this.service.budget,
+      charged,
+    );
+    if (claim === 'slot') this.slotTaken = true;
+    return claim !== 'no';
   }
 
   /** Retries after `outcome` on another replica while one is left (`mayRetry` said yes). */

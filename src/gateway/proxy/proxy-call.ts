@@ -4,7 +4,7 @@ import { type FlotillaError, UnavailableError } from '../../core/index.js';
 import { Admission, type AdmittedCall } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
-import { chargesRetryBudget, isRetryableStatus, shouldRetry } from '../retry/retry-policy.js';
+import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
@@ -219,11 +219,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
 
   /** Whether to try again after `outcome`; reserves the budget slot the retry needs, if any. */
   private mayRetry(outcome: Outcome): boolean {
-    if (!shouldRetry(outcome, this.retryContext())) return false;
-    if (!chargesRetryBudget(outcome)) return true;
-    if (!this.service.budget.tryRetry()) return false;
-    this.slotReserved = true;
-    return true;
+    const claim = claimRetry(outcome, this.retryContext(), this.service.budget);
+    if (claim === 'slot') this.slotReserved = true;
+    return claim !== 'no';
   }
 
   private retryContext() {

@@ -1,4 +1,5 @@
 import type { Outcome } from '../balancing/balancer.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /** Statuses worth a try on another replica: the replica, not the request, is at fault. */
 const RETRY_STATUSES = new Set([502, 503]);
@@ -48,4 +49,20 @@ export function chargesRetryBudget(outcome: Outcome): boolean {
 /** Whether to try again (the retry budget is asked separately, last, as it is consumed). */
 export function shouldRetry(outcome: Outcome, ctx: RetryContext): boolean {
   return ctx.replayable && ctx.retries < ctx.maxRetries && ctx.remainingMs > 0 && isRetryable(outcome);
+}
+
+/**
+ * The whole retry decision both data paths make: `no`, a retry that costs no budget slot, or one
+ * that took a slot (to give back with `retryEnded` when that try ends). The budget is asked last,
+ * as asking takes the slot.
+ */
+export function claimRetry(
+  outcome: Outcome,
+  ctx: RetryContext,
+  budget: RetryBudget,
+  charged: boolean = chargesRetryBudget(outcome),
+): 'no' | 'free' | 'slot' {
+  if (!shouldRetry(outcome, ctx)) return 'no';
+  if (!charged) return 'free';
+  return budget.tryRetry() ? 'slot' : 'no';
 }
