@@ -5,6 +5,7 @@ import {
   type Server as NetServer,
   type Socket,
 } from 'node:net';
+import { handOver } from '../protocol/http1/index.js';
 import { FastConnection, type FastDeps } from './http1/fast-connection.js';
 
 /** What the front door needs: the fast path's parts and the node:http path's handler. */
@@ -93,9 +94,7 @@ export class FrontDoor {
       this.handedOff.delete(socket);
       this.check();
     });
-    this.server.emit('connection', socket);
-    // The bytes the fast path read go first; node:http reads the rest from the socket itself.
-    if (buffered) socket.emit('data', buffered);
+    handOver(this.server, socket, buffered);
   }
 
   /** While draining: once nothing is in flight on either path, closes what is left. */

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** What a connection reading raw HTTP/1.1 does with its socket's events. */
@@ -63,6 +64,15 @@ export class SocketInput {
     this.size = 0;
     return buffered;
   }
+}
+
+/**
+ * Gives a socket read by hand to a node:http server that never listens itself: as a new
+ * connection, then the bytes already read from it (node:http reads the rest from the socket).
+ */
+export function handOver(server: Server, socket: Socket, buffered: Buffer | undefined): void {
+  server.emit('connection', socket);
+  if (buffered) socket.emit('data', buffered);
 }
 
 function noop(): void {}

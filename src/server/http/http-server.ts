@@ -6,6 +6,7 @@ import {
   type Socket,
 } from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
+import { handOver } from '../../protocol/http1/index.js';
 import { bodyLength, FastConnection } from './fast-connection.js';
 import type { Router } from './router.js';
 
@@ -173,9 +174,7 @@ export class HttpServer {
   }
 
   private handoff(socket: Socket, buffered: Buffer | undefined): void {
-    this.server.emit('connection', socket);
-    // The bytes the fast path read go first; node:http reads the rest from the socket itself.
-    if (buffered) socket.emit('data', buffered);
+    handOver(this.server, socket, buffered);
   }
 
   /** Stops accepting connections and resolves once every request in flight has been answered. */
