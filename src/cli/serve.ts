@@ -28,6 +28,7 @@ import {
   type RepositoryOp,
   RepositoryPoller,
   Router,
+  tuneHeapForServing,
 } from '../server/index.js';
 import { VERSION } from './version.js';
 
@@ -125,6 +126,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     return;
   }
   const root = checkRepository(options.modelRepository);
+  tuneHeapForServing();
   const inGroup = cluster.isWorker;
   // gRPC keeps message limits in a signed 32-bit integer.
   if (options.grpcMaxMessage < 1 || options.grpcMaxMessage > 2 ** 31 - 1) {

@@ -8,6 +8,7 @@ export * from './http/paddle-routes.js';
 export * from './http/router.js';
 export * from './http/tfserving-routes.js';
 export * from './inference-service.js';
+export * from './heap-tuning.js';
 export * from './metrics/model-metrics.js';
 export * from './repository/model-manager.js';
 export * from './repository/model-name.js';
