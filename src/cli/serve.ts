@@ -23,6 +23,7 @@ import {
   ModelManager,
   ModelMetrics,
   OnnxBackend,
+  oipBodyAlignment,
   ProcessGroup,
   type RepositoryControl,
   type RepositoryOp,
@@ -174,7 +175,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   addTfServingRoutes(router, { manager, service, accepting: () => accepting });
   addPaddleRoutes(router, { manager, service, accepting: () => accepting });
   const http = new HttpServer(
-    { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBody },
+    {
+      host: options.host,
+      port: options.httpPort,
+      maxBodyBytes: options.maxBody,
+      bodyAlignment: oipBodyAlignment,
+    },
     router,
     logger,
   );

@@ -13,6 +13,7 @@ import {
   decodeInferResponse,
   encodeInferRequest,
   encodeInferResponse,
+  tensorDataFromBinary,
   tensorDataFromJson,
 } from '../../src/protocol/oip-rest/index.js';
 
@@ -199,6 +200,20 @@ describe('OIP REST request codec', () => {
       );
     });
   }
+
+  it('reads aligned binary numbers in place and copies misaligned ones', () => {
+    const values = [1.5, -2, 3.25, 4];
+    const room = new Uint8Array(32);
+    new Uint8Array(room.buffer, 4, 16).set(new Uint8Array(Float32Array.from(values).buffer));
+    const inPlace = tensorDataFromBinary('FP32', room.subarray(4, 20), 4, 'x') as Float32Array;
+    assert.equal(inPlace.buffer, room.buffer);
+    assert.deepEqual([...inPlace], values);
+    room.copyWithin(6, 4, 20);
+    const copied = tensorDataFromBinary('FP32', room.subarray(6, 22), 4, 'x') as Float32Array;
+    assert.notEqual(copied.buffer, room.buffer);
+    assert.equal(copied.byteOffset % 4, 0);
+    assert.deepEqual([...copied], values);
+  });
 
   it('rejects binary data of the wrong size', () => {
     const head = Buffer.from(

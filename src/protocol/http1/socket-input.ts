@@ -38,9 +38,24 @@ export class SocketInput {
     this.size += chunk.length;
   }
 
-  /** The unused bytes as one buffer. */
-  take(): Buffer {
-    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.size)];
+  /**
+   * The unused bytes as one buffer. Pieces joined here are placed so that byte `alignAt` (when
+   * given) sits on an 8-byte boundary: tensor data there is then read in place, not copied again.
+   */
+  take(alignAt?: number): Buffer {
+    if (this.parts.length > 1) {
+      if (alignAt === undefined) this.parts = [Buffer.concat(this.parts, this.size)];
+      else {
+        const room = Buffer.allocUnsafe(this.size + 7);
+        const start = (8 - ((room.byteOffset + alignAt) % 8)) % 8;
+        let offset = start;
+        for (const part of this.parts) {
+          room.set(part, offset);
+          offset += part.length;
+        }
+        this.parts = [room.subarray(start, start + this.size)];
+      }
+    }
     return this.parts[0]!;
   }
 

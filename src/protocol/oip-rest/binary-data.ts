@@ -10,7 +10,8 @@ import {
 /**
  * Reads a tensor from Triton's binary tensor data format: raw little-endian elements, or for
  * BYTES, each element as a 4-byte little-endian length followed by its bytes.
- * The data is copied, so the result owns an aligned, transferable buffer.
+ * Numbers aligned for their type are read in place (a view of `bytes`: the caller does not reuse
+ * them); others are copied into an aligned buffer.
  */
 export function tensorDataFromBinary(
   datatype: Datatype,
@@ -56,6 +57,7 @@ export function tensorDataFromBinary(
       `${field}: binary data is ${bytes.byteLength} bytes but shape and ${datatype} need ${expected}`,
     );
   }
+  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
   const out = new Ctor(count);
   new Uint8Array(out.buffer).set(bytes);
   return out;

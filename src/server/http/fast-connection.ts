@@ -8,6 +8,8 @@ export interface FastConnectionDeps {
   serve(req: HttpRequest): Promise<HttpReply>;
   /** Requests with larger bodies go to node:http, which refuses them without buffering. */
   readonly maxBodyBytes: number;
+  /** Where in a body an 8-byte boundary is wanted (see `HttpServerOptions.bodyAlignment`). */
+  readonly bodyAlignment: ((headers: HttpRequest['headers']) => number | undefined) | undefined;
   /** True once the server drains: answers close their connection. */
   draining(): boolean;
   /** Hands the connection to node:http with the bytes read and not yet used. */
@@ -35,6 +37,8 @@ export class FastConnection {
   private readonly input: SocketInput;
   /** Bytes the request being read needs in all (0: its head is not complete yet). */
   private need = 0;
+  /** Where the request being read wants its bytes aligned (from its head), if anywhere. */
+  private alignAt: number | undefined;
   private busy = false;
   private ended = false;
   private waitingDrain = false;
@@ -93,7 +97,7 @@ export class FastConnection {
 
   /** Parses and serves the next request in the buffer, if it is complete. */
   private next(): void {
-    const buf = this.input.take();
+    const buf = this.input.take(this.alignAt);
     const parsed = readRequestHead(buf, MAX_HEAD_BYTES);
     if (parsed.kind === 'incomplete') return;
     if (parsed.kind === 'unsupported' || parsed.head.contentLength > this.deps.maxBodyBytes) {
@@ -103,10 +107,14 @@ export class FastConnection {
     const head = parsed.head;
     const total = head.headEnd + head.contentLength;
     if (buf.length < total) {
+      // The rest arrives in more pieces, joined once it is all here: aligned for the decoder.
+      const at = this.deps.bodyAlignment?.(head.headers);
+      this.alignAt = at !== undefined && at < head.contentLength ? head.headEnd + at : undefined;
       this.need = total;
       return;
     }
     this.need = 0;
+    this.alignAt = undefined;
     const body = buf.subarray(head.headEnd, total);
     this.input.consume(buf, total);
     const q = head.target.indexOf('?');

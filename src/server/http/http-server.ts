@@ -38,6 +38,12 @@ export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
   readonly maxBodyBytes: number;
+  /**
+   * Where in a request's body an 8-byte boundary is wanted (binary tensor data after an inference
+   * header), if anywhere: a body read in several pieces is joined with that byte aligned, so the
+   * tensors in it are read in place rather than copied once more.
+   */
+  readonly bodyAlignment?: (headers: HttpRequest['headers']) => number | undefined;
 }
 
 /** JSON reply helper. */
@@ -100,6 +106,7 @@ export class HttpServer {
     const deps = {
       serve: (req: HttpRequest) => this.serve(req),
       maxBodyBytes: options.maxBodyBytes,
+      bodyAlignment: options.bodyAlignment,
       draining: () => this.draining,
       handoff: (socket: Socket, buffered: Buffer | undefined) => this.handoff(socket, buffered),
       gone: (conn: FastConnection) => this.fast.delete(conn),

@@ -50,6 +50,17 @@ function headerLength(req: HttpRequest): number | undefined {
   return n;
 }
 
+/**
+ * Where binary tensor data starts in a request body (after the JSON inference header), for the
+ * HTTP server to align; a bad header value is left to the route to refuse.
+ */
+export function oipBodyAlignment(headers: HttpRequest['headers']): number | undefined {
+  const raw = headers[HEADER_LENGTH];
+  if (typeof raw !== 'string') return undefined;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 /** Readiness as a status code: 200 when ready, 503 when not (any non-200 means not ready). */
 function readiness(ready: boolean): HttpReply {
   return { status: ready ? 200 : 503 };

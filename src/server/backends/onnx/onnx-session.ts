@@ -43,9 +43,9 @@ function fromOrt(name: string, v: ort.Tensor): Tensor {
   if (datatype === 'BYTES') {
     return { name, datatype, shape, data: (v.data as string[]).map((s) => Buffer.from(s, 'utf8')) };
   }
-  // Copy out of onnxruntime's memory so the buffer is ours to keep or transfer.
-  const data = (v.data as Float32Array).slice();
-  return { name, datatype, shape, data } as Tensor;
+  // onnxruntime-node hands each output over in an ArrayBuffer of its own (copied out of its
+  // memory), so it is kept and transferred as it is; transferList copies any partial view.
+  return { name, datatype, shape, data: v.data } as Tensor;
 }
 
 /** Creates a session for `modelPath` with `threads` intra-op threads. */
