@@ -67,7 +67,8 @@ describe('server HTTP front (fast path and node:http)', () => {
         host: '127.0.0.1',
         port: 0,
         maxBodyBytes: 1024,
-        bodyAlignment: (headers) => (headers['x-align'] === undefined ? undefined : Number(headers['x-align'])),
+        bodyAlignment: (headers) =>
+          headers['x-align'] === undefined ? undefined : Number(headers['x-align']),
       },
       router,
       silentLogger,
