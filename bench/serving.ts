@@ -386,8 +386,12 @@ async function main(): Promise<void> {
   const checks = {
     ocrClsServedOverRawBatch1: (summary[`ocr_cls.binary.on.16`] ?? 0) / summary['ocr_cls.baseline']!,
     ocrDetServedOverBestRaw:
-      Math.max(...SUBJECTS[2]!.concurrencies.map((c) => summary[`ocr_det.binary.on.${c}`] ?? 0)) /
-      summary['ocr_det.bestRaw']!,
+      Math.max(
+        ...SUBJECTS[2]!.concurrencies.flatMap((c) => [
+          summary[`ocr_det.binary.on.${c}`] ?? 0,
+          summary[`ocr_det.binary.off.${c}`] ?? 0,
+        ]),
+      ) / summary['ocr_det.bestRaw']!,
     mnistBinaryOverHttpFloor: mnistServedPeak / floor,
     mnistP99OverP50At70PercentOfSaturation: summary['mnist.p99OverP50At70'] ?? Number.NaN,
     floorP99OverP50AtTheSameRate: floorOpen.p99 / floorOpen.p50,
@@ -401,7 +405,7 @@ async function main(): Promise<void> {
       'Served rows: `flotilla serve` with its default placement (instance_kind auto: mnist runs inline on the server thread, the OCR models in one worker per core, threads = 1), dynamic batching off or on (max_queue_delay_us 0).',
       "HTTP load: closed loop through `flotilla bench`'s HTTP pool (pre-encoded request, one write each), the same generator for the HTTP floor; gRPC through Flotilla's OIP gRPC client; each row after a 0.5 s warm-up.",
       `Issue 8 checks, from this run: ocr_cls served (binary, batching, c=16) / raw batch-1 sequential = ${checks.ocrClsServedOverRawBatch1.toFixed(2)} (target >= 1.3);`,
-      `ocr_det served (binary, batching, best c) / best raw = ${checks.ocrDetServedOverBestRaw.toFixed(2)} (target >= 0.9);`,
+      `ocr_det served (binary, best of batching on and off and of c) / best raw = ${checks.ocrDetServedOverBestRaw.toFixed(2)} (target >= 0.9);`,
       `mnist served (binary, batching, best of 1 and ${cores} processes at c=${peak.join('/')}) / HTTP floor (best at the same c) = ${checks.mnistBinaryOverHttpFloor.toFixed(2)} (target >= 0.7);`,
       `mnist p99 / p50 at 70 % of saturation (open loop) = ${checks.mnistP99OverP50At70PercentOfSaturation.toFixed(2)} (target <= 3); the HTTP floor at the same rate, same generator: ${checks.floorP99OverP50AtTheSameRate.toFixed(2)}.`,
     ],
@@ -425,7 +429,7 @@ async function main(): Promise<void> {
     '| check | measured | target | |',
     '| --- | ---: | ---: | --- |',
     `| \`ocr_cls\` served (HTTP binary, batching, c=16) / raw onnxruntime batch 1, one thread | ${checks.ocrClsServedOverRawBatch1.toFixed(2)} | ≥ 1.3 | ${verdict(checks.ocrClsServedOverRawBatch1 >= 1.3)} |`,
-    `| \`ocr_det\` served (HTTP binary, best concurrency) / best raw onnxruntime | ${checks.ocrDetServedOverBestRaw.toFixed(2)} | ≥ 0.9 | ${verdict(checks.ocrDetServedOverBestRaw >= 0.9)} |`,
+    `| \`ocr_det\` served (HTTP binary, best of batching on/off and concurrency) / best raw onnxruntime | ${checks.ocrDetServedOverBestRaw.toFixed(2)} | ≥ 0.9 | ${verdict(checks.ocrDetServedOverBestRaw >= 0.9)} |`,
     `| mnist served (HTTP binary, batching, best of 1 and ${cores} processes at c=${peak.join('/')}) / bare node:http without inference (best at the same c) | ${checks.mnistBinaryOverHttpFloor.toFixed(2)} | ≥ 0.7 | ${verdict(checks.mnistBinaryOverHttpFloor >= 0.7)} |`,
     `| mnist p99 / p50, open loop at 70 % of saturation | ${checks.mnistP99OverP50At70PercentOfSaturation.toFixed(2)} | ≤ 3 | ${verdict(checks.mnistP99OverP50At70PercentOfSaturation <= 3)} |`,
     `| (the HTTP floor's p99 / p50 at the same rate, same generator) | ${checks.floorP99OverP50AtTheSameRate.toFixed(2)} | | |`,
