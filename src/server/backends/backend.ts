@@ -56,6 +56,8 @@ export interface LoadedModel {
   execute(inputs: readonly Tensor[], outputs: readonly string[]): Promise<ExecuteResult>;
   /** Frees the model; called once, after every execution has finished. */
   unload(): Promise<void>;
+  /** Where it runs: on the server's thread, or in this many worker threads. */
+  readonly placement?: { readonly kind: 'inline' | 'worker'; readonly instances: number };
 }
 
 /** Something that runs models of one kind (`onnx`, `js`). */

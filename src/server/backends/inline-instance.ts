@@ -21,6 +21,7 @@ export class InlineInstance implements LoadedModel {
   private running = false;
   private closing = false;
   private availableListener: (() => void) | undefined;
+  readonly placement = { kind: 'inline', instances: 1 } as const;
 
   constructor(
     private readonly instance: OnnxInstance,

@@ -96,6 +96,10 @@ export class WorkerPool implements LoadedModel {
     private readonly deps: WorkerPoolDeps,
   ) {}
 
+  get placement(): { readonly kind: 'worker'; readonly instances: number } {
+    return { kind: 'worker', instances: this.options.instances };
+  }
+
   /** Starts `spec.config.instances` workers running `script` for one model version. */
   static async startFor(
     spec: ModelVersionSpec,

@@ -248,7 +248,8 @@ export class ModelManager {
       this.deps.logger.info('loaded model version', {
         ...label,
         backend: config.backend,
-        instances: config.instances,
+        placement: loaded.placement?.kind ?? 'worker',
+        instances: loaded.placement?.instances ?? config.instances,
         threads: config.threads,
         loadMs: Math.round(loadMs),
       });
