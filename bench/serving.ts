@@ -36,7 +36,12 @@ import { numberArg, writeBenchResults, writeReadmeSummary } from './lib/results.
 
 const durationMs = numberArg('duration', 3) * 1000;
 /** Paired rounds per issue check (baseline then served, back to back); the check is their median. */
-const rounds = numberArg('rounds', 3);
+const rounds = numberArg('rounds', 5);
+/**
+ * Seconds each side of a paired round is loaded: short, so baseline and served stay close in time
+ * (raw onnxruntime alone on an idle machine here drifts by ±13 % from one 2 s window to the next).
+ */
+const checkMs = numberArg('check-duration', 2) * 1000;
 const cores = availableParallelism();
 const run = promisify(execFile);
 
@@ -108,13 +113,13 @@ function modelPath(s: Subject): string {
     : join(EXAMPLE_MODELS, s.modelFile);
 }
 
-/** Inferences/s of `threads` worker threads, each running batch `batch` for durationMs. */
-async function rawThreads(s: Subject, threads: number, batch: number): Promise<number> {
+/** Inferences/s of `threads` worker threads, each running batch `batch` for `ms`. */
+async function rawThreads(s: Subject, threads: number, batch: number, ms = durationMs): Promise<number> {
   const job: RawOrtJob = {
     modelPath: modelPath(s),
     inputName: s.input,
     shape: [batch, ...s.item],
-    durationMs,
+    durationMs: ms,
     intraOpThreads: 1,
   };
   const counts = await Promise.all(
@@ -126,7 +131,7 @@ async function rawThreads(s: Subject, threads: number, batch: number): Promise<n
       }).finally(() => w.terminate());
     }),
   );
-  return (counts.reduce((a, b) => a + b, 0) * batch) / (durationMs / 1000);
+  return (counts.reduce((a, b) => a + b, 0) * batch) / (ms / 1000);
 }
 
 function request(s: Subject): InferRequest {
@@ -142,7 +147,7 @@ function request(s: Subject): InferRequest {
   };
 }
 
-async function loadHttp(url: string, s: Subject, binary: boolean, concurrency: number) {
+async function loadHttp(url: string, s: Subject, binary: boolean, concurrency: number, ms = durationMs) {
   const { body, headerLength } = encodeInferRequest(request(s), {
     binaryInputs: binary,
     binaryOutputs: binary,
@@ -155,7 +160,7 @@ async function loadHttp(url: string, s: Subject, binary: boolean, concurrency: n
     url,
     { path: `/v2/models/${s.model}/versions/${s.version}/infer`, headers, body },
     concurrency,
-    durationMs,
+    ms,
   );
 }
 
@@ -417,8 +422,8 @@ async function checkRounds(summary: Record<string, number>) {
 
   const clsServer = await serveWith(cls, true);
   const ocrCls = await pairedRatios(
-    () => rawThreads(cls, 1, 1),
-    async () => (await loadHttp(clsServer.server.url, cls, true, 16)).throughput,
+    () => rawThreads(cls, 1, 1, checkMs),
+    async () => (await loadHttp(clsServer.server.url, cls, true, 16, checkMs)).throughput,
   ).finally(async () => {
     await clsServer.server.stop();
     clsServer.cleanup();
@@ -430,8 +435,8 @@ async function checkRounds(summary: Record<string, number>) {
   const [, , detBatching, detC] = detKey.split('.');
   const detServer = await serveWith(det, detBatching === 'on');
   const ocrDet = await pairedRatios(
-    () => rawThreads(det, summary['ocr_det.bestRawThreads']!, summary['ocr_det.bestRawBatch']!),
-    async () => (await loadHttp(detServer.server.url, det, true, Number(detC))).throughput,
+    () => rawThreads(det, summary['ocr_det.bestRawThreads']!, summary['ocr_det.bestRawBatch']!, checkMs),
+    async () => (await loadHttp(detServer.server.url, det, true, Number(detC), checkMs)).throughput,
   ).finally(async () => {
     await detServer.server.stop();
     detServer.cleanup();
@@ -451,8 +456,8 @@ async function checkRounds(summary: Record<string, number>) {
     const single = useProcesses ? await serveWith(mnist, true) : served;
     try {
       const mnistFloor = await pairedRatios(
-        async () => (await loadHttp(floorUrl, mnist, true, floorC)).throughput,
-        async () => (await loadHttp(served.server.url, mnist, true, mnistC)).throughput,
+        async () => (await loadHttp(floorUrl, mnist, true, floorC, checkMs)).throughput,
+        async () => (await loadHttp(served.server.url, mnist, true, mnistC, checkMs)).throughput,
       );
       const servedTail: number[] = [];
       const floorTail: number[] = [];
@@ -509,7 +514,7 @@ async function main(): Promise<void> {
       'Ratio: inferences/s divided by raw onnxruntime-node at batch 1, sequential, one thread, in this process (measured in the same run).',
       'Served rows: `flotilla serve` with its default placement (instance_kind auto: mnist runs inline on the server thread, the OCR models in one worker per core, threads = 1), dynamic batching off or on (max_queue_delay_us 0).',
       "HTTP load: closed loop through `flotilla bench`'s HTTP pool (pre-encoded request, one write each), the same generator for the HTTP floor; gRPC through Flotilla's OIP gRPC client; each row after a 0.5 s warm-up.",
-      `Issue 8 checks: after the sweep below, ${rounds} paired rounds each (the baseline, then the served configuration the sweep found best, back to back); median (range) of the rounds' ratios:`,
+      `Issue 8 checks: after the sweep below, ${rounds} paired rounds each (the baseline for ${checkMs / 1000} s, then the served configuration the sweep found best for ${checkMs / 1000} s; the open loops ${Math.max(3, durationMs / 1000)} s each after a 2 s warm-up); median (range) of the rounds' ratios:`,
       `ocr_cls served (binary, batching, c=16) / raw batch-1 sequential = ${show(paired.ocrCls)} (target >= 1.3);`,
       `ocr_det served (${paired.ocrDetConfig}) / best raw (${detRaw}) = ${show(paired.ocrDet)} (target >= 0.9);`,
       `mnist served (${paired.mnistConfig}) / HTTP floor = ${show(paired.mnistFloor)} (target >= 0.7);`,
