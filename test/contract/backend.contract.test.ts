@@ -130,6 +130,10 @@ describe('instance_kind: auto', () => {
     try {
       assert.ok(mnist instanceof InlineInstance, 'mnist (microseconds a run) runs inline');
       assert.ok(!(det instanceof InlineInstance), 'ocr_det (free image size) runs in workers');
+      // What the load log reports: where each runs and how many instances.
+      assert.deepEqual(mnist.placement, { kind: 'inline', instances: 1 });
+      assert.equal(det.placement?.kind, 'worker');
+      assert.ok((det.placement?.instances ?? 0) >= 1);
       const { outputs } = await mnist.execute(
         [{ name: 'image', datatype: 'FP32', shape: [1, 784], data: new Float32Array(784).fill(0.2) }],
         ['probs'],
@@ -148,6 +152,7 @@ describe('instance_kind: auto', () => {
     );
     try {
       assert.ok(!(model instanceof InlineInstance));
+      assert.deepEqual(model.placement, { kind: 'worker', instances: 1 });
     } finally {
       await model.unload();
     }
