@@ -92,6 +92,7 @@ const versionOf = (v: string | undefined): string | undefined => (v ? v : undefi
  */
 export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation {
   const { manager, service, logger } = deps;
+  const repository = deps.repository ?? manager;
   return {
     ServerLive: unary('ServerLive', logger, () => ({ live: true })),
     ServerReady: unary('ServerReady', logger, () => ({ ready: deps.accepting() && manager.isReady() })),
@@ -151,7 +152,7 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
       async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelLoadResponseMessage> => {
         checkAdminMetadata(metadata, deps.adminToken);
         const model = repositoryModelName(req);
-        await (deps.repository ?? manager).loadModel(model);
+        await repository.loadModel(model);
         return { model_name: model, isLoaded: true };
       },
     ),
@@ -161,7 +162,7 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
       async (req: RepositoryModelRequestMessage, metadata): Promise<RepositoryModelUnloadResponseMessage> => {
         checkAdminMetadata(metadata, deps.adminToken);
         const model = repositoryModelName(req);
-        await (deps.repository ?? manager).unloadModel(model);
+        await repository.unloadModel(model);
         return { model_name: model, isUnloaded: true };
       },
     ),

@@ -37,11 +37,17 @@ export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'metrics'];
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
+/** The Inference-Header-Content-Length value as a byte count; undefined when it is not one. */
+function byteCount(raw: string | string[]): number | undefined {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 function headerLength(req: HttpRequest): number | undefined {
   const raw = req.headers[HEADER_LENGTH];
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
+  const n = byteCount(raw);
+  if (n === undefined) {
     throw new InvalidRequestError(
       'FLT_INVALID_FIELD',
       `Inference-Header-Content-Length: ${JSON.stringify(raw)} is not a byte count`,
@@ -56,9 +62,7 @@ function headerLength(req: HttpRequest): number | undefined {
  */
 export function oipBodyAlignment(headers: HttpRequest['headers']): number | undefined {
   const raw = headers[HEADER_LENGTH];
-  if (typeof raw !== 'string') return undefined;
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
+  return raw === undefined ? undefined : byteCount(raw);
 }
 
 /** Readiness as a status code: 200 when ready, 503 when not (any non-200 means not ready). */
@@ -69,6 +73,7 @@ function readiness(ready: boolean): HttpReply {
 /** Registers the Open Inference Protocol v2 REST endpoints and the model repository extension. */
 export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void {
   const { manager, service } = deps;
+  const repository = deps.repository ?? manager;
 
   const infer: Handler = async (req) => {
     if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
@@ -117,13 +122,13 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
 
   const load: Handler = async (req) => {
     checkAdmin(req.headers, deps.adminToken);
-    await (deps.repository ?? manager).loadModel(req.params['model']!);
+    await repository.loadModel(req.params['model']!);
     return { status: 200 };
   };
 
   const unload: Handler = async (req) => {
     checkAdmin(req.headers, deps.adminToken);
-    await (deps.repository ?? manager).unloadModel(req.params['model']!);
+    await repository.unloadModel(req.params['model']!);
     return { status: 200 };
   };
 
