@@ -1,12 +1,10 @@
 /** One onnxruntime session and the conversions to and from Flotilla tensors (worker or inline). */
 import * as ort from 'onnxruntime-node';
 import { datatypeFromOrt, ORT_TYPE, type Tensor, type TensorSpec, TYPED_ARRAY } from '../../../core/index.js';
+import type { Instance } from '../runner-host.js';
 
-/** A model instance: what it takes and gives, and how to run it. */
-export interface OnnxInstance {
-  readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-  run(inputs: readonly Tensor[], outputs: readonly string[]): Promise<readonly Tensor[]>;
+/** A model instance (what it takes and gives, how to run it) whose session can be released. */
+export interface OnnxInstance extends Instance {
   release(): Promise<void>;
 }
 
