@@ -12,6 +12,12 @@ export interface AdmittedCall {
   refused(err: FlotillaError): void;
 }
 
+/** Lets `call` through its admission, or at once when its variant has no activator. */
+export function enterAdmission(admission: Admission | undefined, call: AdmittedCall): void {
+  if (admission) admission.enter(call);
+  else call.admitted();
+}
+
 /**
  * One call's passage through its variant's activator: admission (at once when there is capacity,
  * without a promise), the release held until the call ends, and one more wait when the variant's

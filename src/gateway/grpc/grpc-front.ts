@@ -20,7 +20,7 @@ import {
   UnavailableError,
 } from '../../core/index.js';
 import { formatAddress } from '../../spec/index.js';
-import { Admission, type AdmittedCall } from '../activator/admission.js';
+import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
@@ -246,8 +246,7 @@ class GrpcCall implements AdmittedCall {
 
   /** Starts once the variant's activator admits the call. */
   admit(): void {
-    if (this.admission) this.admission.enter(this);
-    else this.start();
+    enterAdmission(this.admission, this);
   }
 
   get finished(): boolean {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
-import { Admission, type AdmittedCall } from '../activator/admission.js';
+import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
@@ -69,8 +69,7 @@ export class FastCall implements SocketOwner, AdmittedCall {
     this.service.budget.requestStarted();
     this.variant.requestStarted();
     this.admission = Admission.for(this.variant, this.service.name);
-    if (this.admission) this.admission.enter(this);
-    else this.tryNext();
+    enterAdmission(this.admission, this);
   }
 
   get finished(): boolean {

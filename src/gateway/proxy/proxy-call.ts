@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
-import { Admission, type AdmittedCall } from '../activator/admission.js';
+import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
@@ -85,8 +85,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
 
   /** Starts the first try once the variant's activator admits the call. */
   start(): void {
-    if (this.admission) this.admission.enter(this);
-    else this.tryNext();
+    enterAdmission(this.admission, this);
   }
 
   get finished(): boolean {
