@@ -63,6 +63,12 @@ function checkRepository(dir: string): string {
   return root;
 }
 
+/** `--exit-with-parent`: standard input closes when the parent goes, even killed with SIGKILL. */
+function whenParentExits(then: () => void): void {
+  process.stdin.on('close', then);
+  process.stdin.resume();
+}
+
 /** `--processes N`: this process only starts, restarts and drains the N server processes. */
 function servePrimary(options: ServeOptions, logger: Logger): void {
   checkRepository(options.modelRepository);
@@ -71,7 +77,7 @@ function servePrimary(options: ServeOptions, logger: Logger): void {
   const stop = (signal: string, code = 0): void => {
     if (stopping) {
       logger.warn('second signal: exiting without draining', { signal });
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      group.kill();
       process.exit(1);
     }
     stopping = true;
@@ -83,12 +89,10 @@ function servePrimary(options: ServeOptions, logger: Logger): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  if (options.exitWithParent) {
-    process.stdin.on('close', () => {
+  if (options.exitWithParent)
+    whenParentExits(() => {
       if (!stopping) stop('parent exited');
     });
-    process.stdin.resume();
-  }
   logger.info('starting server processes', { processes: options.processes });
   group.start((reason) => {
     logger.error('could not start', { reason });
@@ -215,12 +219,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       if (!stopping) stop('primary exited');
     });
   } else {
-    if (options.exitWithParent) {
-      process.stdin.on('close', () => {
+    if (options.exitWithParent)
+      whenParentExits(() => {
         if (!stopping) stop('parent exited');
       });
-      process.stdin.resume();
-    }
     process.on('SIGINT', () => stop('SIGINT'));
   }
 

@@ -48,6 +48,11 @@ function isFlotillaMessage(m: unknown): m is { type: string } {
 
 const RESTART_DELAY_MS = 1000;
 
+/** The server processes the cluster knows of (dead ones until their exit is handled). */
+function serverProcesses(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+}
+
 /** The primary's side: starts, restarts and stops the server processes. */
 export class ProcessGroup {
   private readonly aggregator = new AggregatorRegistry();
@@ -97,9 +102,8 @@ export class ProcessGroup {
   /** Sends `signal` to every process and resolves once all have exited. */
   async stop(signal: NodeJS.Signals): Promise<void> {
     this.stopping = true;
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     await Promise.all(
-      workers.map(
+      serverProcesses().map(
         (w) =>
           new Promise<void>((resolve) => {
             if (w.isDead()) resolve();
@@ -110,6 +114,12 @@ export class ProcessGroup {
           }),
       ),
     );
+  }
+
+  /** Kills every process at once (a second Ctrl-C: no drain). */
+  kill(): void {
+    this.stopping = true;
+    for (const w of serverProcesses()) w.process.kill('SIGKILL');
   }
 
   private onMessage(worker: Worker, m: ToPrimary): void {
@@ -136,9 +146,7 @@ export class ProcessGroup {
         );
         return;
       case 'flotilla:repository': {
-        const others = Object.values(cluster.workers ?? {}).filter(
-          (w): w is Worker => w !== undefined && w !== worker && !w.isDead(),
-        );
+        const others = serverProcesses().filter((w) => w !== worker && !w.isDead());
         if (others.length === 0) {
           send(worker, { type: 'flotilla:repository-done', id: m.id, errors: [] });
           return;
