@@ -236,7 +236,14 @@ async function serveWith(s: Subject, batching: boolean, extra: readonly string[]
     '0',
     ...extra,
   ]);
-  return { server, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    server,
+    /** Stops the server and removes its config. */
+    stop: async (): Promise<void> => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function measure(s: Subject, rows: Row[], summary: Record<string, number>): Promise<void> {
@@ -276,7 +283,7 @@ async function measure(s: Subject, rows: Row[], summary: Record<string, number>)
   summary[`${s.model}.bestRaw`] = bestRaw;
   summary[`${s.model}.baseline`] = baseline;
   for (const batching of [false, true]) {
-    const { server, cleanup } = await serveWith(s, batching);
+    const { server, stop } = await serveWith(s, batching);
     const label = batching ? 'on' : 'off';
     try {
       for (const c of s.concurrencies) {
@@ -313,13 +320,12 @@ async function measure(s: Subject, rows: Row[], summary: Record<string, number>)
         summary['mnist.openRate'] = saturation * 0.7;
       }
     } finally {
-      await server.stop();
-      cleanup();
+      await stop();
     }
   }
   if (s.peakConcurrencies) {
     // One Node thread bounds a single process's HTTP work for a model this fast: N processes.
-    const { server, cleanup } = await serveWith(s, true, ['--processes', String(cores)]);
+    const { server, stop } = await serveWith(s, true, ['--processes', String(cores)]);
     try {
       let best = 0;
       for (const c of s.peakConcurrencies) {
@@ -339,8 +345,7 @@ async function measure(s: Subject, rows: Row[], summary: Record<string, number>)
       }
       summary[`${s.model}.binary.on.processes`] = best;
     } finally {
-      await server.stop();
-      cleanup();
+      await stop();
     }
   }
 }
@@ -424,10 +429,7 @@ async function checkRounds(summary: Record<string, number>) {
   const ocrCls = await pairedRatios(
     () => rawThreads(cls, 1, 1, checkMs),
     async () => (await loadHttp(clsServer.server.url, cls, true, 16, checkMs)).throughput,
-  ).finally(async () => {
-    await clsServer.server.stop();
-    clsServer.cleanup();
-  });
+  ).finally(clsServer.stop);
 
   const detKey = bestOf(
     det.concurrencies.flatMap((c) => [`ocr_det.binary.on.${c}`, `ocr_det.binary.off.${c}`]),
@@ -437,21 +439,16 @@ async function checkRounds(summary: Record<string, number>) {
   const ocrDet = await pairedRatios(
     () => rawThreads(det, summary['ocr_det.bestRawThreads']!, summary['ocr_det.bestRawBatch']!, checkMs),
     async () => (await loadHttp(detServer.server.url, det, true, Number(detC), checkMs)).throughput,
-  ).finally(async () => {
-    await detServer.server.stop();
-    detServer.cleanup();
-  });
+  ).finally(detServer.stop);
 
   const peak = mnist.peakConcurrencies!;
   const oneKey = bestOf(peak.map((c) => `mnist.binary.on.${c}`));
   const useProcesses = (summary['mnist.binary.on.processes'] ?? 0) > (summary[oneKey] ?? 0);
   const mnistC = useProcesses ? summary['mnist.processesBestC']! : Number(oneKey.split('.')[3]);
+  const floorC = Number(bestOf(peak.map((c) => `floor.${c}`)).split('.')[1]);
   const openRate = summary['mnist.openRate']!;
   const { withHttpFloor } = await import('./lib/http-floor.js');
-  const { mnistFloor, floorC, p99 } = await withHttpFloor(async (floorUrl) => {
-    const floorC = peak.reduce((best, c) =>
-      (summary[`floor.${c}`] ?? 0) > (summary[`floor.${best}`] ?? 0) ? c : best,
-    );
+  const { mnistFloor, p99 } = await withHttpFloor(async (floorUrl) => {
     const served = await serveWith(mnist, true, useProcesses ? ['--processes', String(cores)] : []);
     const single = useProcesses ? await serveWith(mnist, true) : served;
     try {
@@ -473,7 +470,6 @@ async function checkRounds(summary: Record<string, number>) {
       }
       return {
         mnistFloor,
-        floorC,
         p99: {
           served: paired(servedTail),
           floor: paired(floorTail),
@@ -483,8 +479,7 @@ async function checkRounds(summary: Record<string, number>) {
       };
     } finally {
       for (const x of useProcesses ? [served, single] : [served]) {
-        await x.server.stop();
-        x.cleanup();
+        await x.stop();
       }
     }
   });
