@@ -1,3 +1,4 @@
+export * from './admin-token.js';
 export * from './clock.js';
 export * from './datatypes.js';
 export * from './errors.js';

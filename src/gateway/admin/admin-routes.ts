@@ -1,8 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { asFlotillaError, InvalidRequestError, type Logger, NotFoundError } from '../../core/index.js';
+import {
+  asFlotillaError,
+  checkAdminToken,
+  InvalidRequestError,
+  type Logger,
+  NotFoundError,
+} from '../../core/index.js';
 import type { GatewayState } from '../gateway-state.js';
 import { sendError, sendJson } from '../proxy/replies.js';
-import { checkAdminToken } from './admin-auth.js';
 
 /** Where the admin API lives on the data port (a prefix no model or service name can take). */
 export const ADMIN_PREFIX = '/_flotilla/';
@@ -110,7 +115,7 @@ export async function handleAdmin(
       res.end(m.body);
       return;
     }
-    checkAdminToken(req.headers, token);
+    checkAdminToken(req.headers.authorization, token, 'gateway');
     const weights = /^services\/([^/]+)\/weights$/.exec(path);
     const scale = /^services\/([^/]+)\/variants\/([^/]+)\/scale$/.exec(path);
     const rollout = /^services\/([^/]+)\/rollout$/.exec(path);

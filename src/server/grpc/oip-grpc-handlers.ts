@@ -4,7 +4,13 @@ import {
   type status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { asFlotillaError, type Logger, type TensorSpec, UnavailableError } from '../../core/index.js';
+import {
+  asFlotillaError,
+  checkAdminToken,
+  type Logger,
+  type TensorSpec,
+  UnavailableError,
+} from '../../core/index.js';
 import {
   decodeModelInferRequest,
   encodeModelInferResponse,
@@ -21,7 +27,6 @@ import {
   type ServerMetadataResponseMessage,
   type TensorMetadataMessage,
 } from '../../protocol/oip-grpc/index.js';
-import { checkAdmin } from '../http/admin-auth.js';
 import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
@@ -74,7 +79,7 @@ function unary<Req, Res>(
 /** The admin token check of REST, reading `authorization: Bearer <token>` from call metadata. */
 function checkAdminMetadata(metadata: Metadata, token: string | undefined): void {
   const value = metadata.get('authorization')[0];
-  checkAdmin(typeof value === 'string' ? { authorization: value } : {}, token);
+  checkAdminToken(typeof value === 'string' ? value : undefined, token, 'server');
 }
 
 const tensorMetadata = (t: TensorSpec): TensorMetadataMessage => ({

@@ -1,4 +1,4 @@
-import { InvalidRequestError, UnavailableError } from '../../core/index.js';
+import { checkAdminToken, InvalidRequestError, UnavailableError } from '../../core/index.js';
 import {
   decodeInferRequest,
   encodeInferResponseParts,
@@ -7,7 +7,6 @@ import {
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
 import type { ModelManager } from '../repository/model-manager.js';
-import { checkAdmin } from './admin-auth.js';
 import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
 import type { Router } from './router.js';
 
@@ -112,7 +111,7 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     readiness(manager.isModelReady(req.params['model']!, req.params['version']));
 
   const repositoryIndex: Handler = async (req) => {
-    checkAdmin(req.headers, deps.adminToken);
+    checkAdminToken(req.headers.authorization, deps.adminToken, 'server');
     const body = await req.body();
     const raw = body.byteLength > 0 ? parseJsonBody(body) : {};
     const ready =
@@ -121,13 +120,13 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
   };
 
   const load: Handler = async (req) => {
-    checkAdmin(req.headers, deps.adminToken);
+    checkAdminToken(req.headers.authorization, deps.adminToken, 'server');
     await repository.loadModel(req.params['model']!);
     return { status: 200 };
   };
 
   const unload: Handler = async (req) => {
-    checkAdmin(req.headers, deps.adminToken);
+    checkAdminToken(req.headers.authorization, deps.adminToken, 'server');
     await repository.unloadModel(req.params['model']!);
     return { status: 200 };
   };
