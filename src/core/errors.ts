@@ -87,7 +87,13 @@ export const ERROR_CATALOGUE = {
   FLT_MODEL_NOT_READY: {
     http: 503,
     grpc: 'UNAVAILABLE',
-    summary: 'The model (version) exists but cannot answer yet: loading, unloading or failed.',
+    summary: 'The model (version) exists but cannot answer yet: loading or unloading.',
+  },
+  FLT_MODEL_FAILED: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary:
+      'The model (version) failed to load; the message says why. Not retried: it answers the same until the repository is fixed.',
   },
   FLT_SHUTTING_DOWN: {
     http: 503,
@@ -222,6 +228,16 @@ export class UnavailableError extends FlotillaError {
   ) {
     super(code, message, options);
     this.retryAfterS = options?.retryAfterS;
+  }
+}
+
+/**
+ * It exists, but in a state no retry changes until an operator acts (HTTP 409): a 4xx, so a
+ * gateway neither retries it nor counts it against the replica's health.
+ */
+export class ConflictError extends FlotillaError {
+  constructor(code: CodesWithStatus<409>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Clock,
+  ConflictError,
   InternalError,
   type Logger,
   NotFoundError,
@@ -360,6 +361,12 @@ export class ModelManager {
           `model "${model}" has no version ${version} (versions: ${have})`,
         );
       }
+      if (slot.state === 'failed') {
+        throw new ConflictError(
+          'FLT_MODEL_FAILED',
+          `model "${model}" version ${version} failed to load: ${slot.reason ?? 'no reason given'}`,
+        );
+      }
       if (slot.state !== 'ready') {
         const why = slot.reason ? `: ${slot.reason}` : '';
         throw new UnavailableError(
@@ -375,6 +382,11 @@ export class ModelManager {
     }
     if (!best) {
       const why = entry.scanned.configError ?? [...entry.slots.values()].find((s) => s.reason)?.reason;
+      // Nothing loading or unloading: no retry will find a ready version until the repository changes.
+      const settled = [...entry.slots.values()].every((s) => s.state === 'failed');
+      if (settled && why !== undefined) {
+        throw new ConflictError('FLT_MODEL_FAILED', `model "${model}" has no ready version: ${why}`);
+      }
       throw new UnavailableError(
         'FLT_MODEL_NOT_READY',
         `model "${model}" has no ready version${why ? `: ${why}` : ''}`,
