@@ -6,6 +6,7 @@ export * from './messages.js';
 export * from './parameters.js';
 export * from './parameters-wire.js';
 export * from './proto.js';
+export * from './status-details.js';
 export * from './strict-messages.js';
 export * from './tensor-contents.js';
 export * from './wire-reader.js';

@@ -18,6 +18,7 @@ import {
   repositoryModelName,
   type ServerMetadataResponseMessage,
   type TensorMetadataMessage,
+  truncateDetails,
 } from '../../protocol/oip-grpc/index.js';
 import { checkAdmin } from '../http/admin-auth.js';
 import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
@@ -43,21 +44,8 @@ export interface OipGrpcDeps {
 export const ERROR_CODE_METADATA = 'flotilla-error-code';
 
 /**
- * Longest error message sent as grpc-message, in characters. Messages quote what the client
- * sent (a model name of 1 MB), and a trailer that large is refused by HTTP/2 clients
- * (grpc-js's default header list limit is 16 KiB), so the client would see no status at all.
- */
-export const MAX_DETAILS_CHARS = 1024;
-
-/** A message cut to MAX_DETAILS_CHARS, saying how much was left out. */
-export function truncateDetails(message: string): string {
-  if (message.length <= MAX_DETAILS_CHARS) return message;
-  return `${message.slice(0, MAX_DETAILS_CHARS)}… (${message.length - MAX_DETAILS_CHARS} more characters)`;
-}
-
-/**
  * A unary handler around a plain async function: a thrown error becomes the gRPC status of its
- * catalogue code, with the same message REST sends (truncated past MAX_DETAILS_CHARS), and its
+ * catalogue code, with the same message REST sends (cut past MAX_DETAILS_CHARS), and its
  * code in trailing metadata. A request the strict deserializer refused throws its error here.
  */
 function unary<Req, Res>(
