@@ -149,7 +149,13 @@ function readElements(c: ContentsRange, want: number, datatype: Datatype, count:
     const tag = r.tag();
     const f = tag >>> 3;
     if (f !== want) r.skip(tag & 7, f);
-    else if ((tag & 7) === WIRE.LEN) {
+    else if ((tag & 7) === WIRE.LEN && (want === 6 || want === 7)) {
+      // Packed floats are little-endian already: one copy per chunk, not one per element.
+      const end = r.len(f);
+      bytes.set(r.buf.subarray(r.pos, end), k * (want === 6 ? 4 : 8));
+      k += (end - r.pos) / (want === 6 ? 4 : 8);
+      r.pos = end;
+    } else if ((tag & 7) === WIRE.LEN) {
       const packed = r.sub(f, `${c.field}.contents`);
       while (!packed.done) one(packed);
       r.pos = packed.end;
