@@ -213,6 +213,12 @@ services:
     expectStatus(answer, status.NOT_FOUND, /for model y{64}… \(1000000 bytes\); known services/);
   });
 
+  it('holds at most 64 MiB of a request before routing it: RESOURCE_EXHAUSTED above', async () => {
+    const body = Buffer.concat([str(1, 'grpc-digits'), field(7, Buffer.alloc(64 * 1024 ** 2))]);
+    const answer = await rawCall(gateway.grpcAddress, 'ModelInfer', body);
+    expectStatus(answer, status.RESOURCE_EXHAUSTED, /^gRPC request larger than 67108864 bytes$/);
+  });
+
   it('finding 6: a truncated model name is INVALID_ARGUMENT at the gateway', async () => {
     const answer = await rawCall(gateway.grpcAddress, 'ModelInfer', Buffer.from([0x0a, 0x05, 0x6d, 0x6e]));
     expectStatus(answer, status.INVALID_ARGUMENT, /declares 5 bytes but 2 remain/);
