@@ -41,9 +41,9 @@ program
   )
   .option(
     '--grpc-max-message <bytes>',
-    'largest gRPC message received or sent, e.g. 268435456 or 256MiB (larger: RESOURCE_EXHAUSTED)',
+    'largest gRPC request message, e.g. 67108864 or 64MiB, as --max-body (larger: RESOURCE_EXHAUSTED); answers are not limited',
     parseBytes,
-    256 * 1024 ** 2,
+    64 * 1024 ** 2,
   )
   .option(
     '--host <address>',

@@ -39,7 +39,7 @@ export interface ServeOptions {
   readonly httpPort: number;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
   readonly grpcPort: number;
-  /** Largest gRPC message received or sent, in bytes. */
+  /** Largest gRPC request message received, in bytes (answers are not limited). */
   readonly grpcMaxMessage: number;
   readonly host: string;
   readonly models?: readonly string[];

@@ -38,6 +38,12 @@ export const ERROR_CATALOGUE = {
     grpc: 'INVALID_ARGUMENT',
     summary: 'The binary tensor section does not match the sizes the JSON header announces.',
   },
+  FLT_INVALID_PROTOBUF: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary:
+      'A gRPC request is not valid protobuf: a field runs past its message, has the wrong wire type, or a string is not UTF-8.',
+  },
   FLT_MISSING_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'A model input was not supplied.' },
   FLT_UNKNOWN_INPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'An input the model does not have.' },
   FLT_UNKNOWN_OUTPUT: { http: 400, grpc: 'INVALID_ARGUMENT', summary: 'An output the model does not have.' },

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { frame, readModelName, rewriteModelName } from '../../src/gateway/grpc/grpc-message.js';
-import { oipGrpcServiceDefinition } from '../../src/protocol/oip-grpc/index.js';
+import { FlotillaError } from '../../src/core/index.js';
+import {
+  frame,
+  quotedModelName,
+  readModelName,
+  rewriteModelName,
+} from '../../src/gateway/grpc/grpc-message.js';
+import { oipGrpcServiceDefinition, percentEncodeGrpcMessage } from '../../src/protocol/oip-grpc/index.js';
 
 const def = oipGrpcServiceDefinition();
 const inferRequest = {
@@ -42,5 +48,47 @@ describe('gRPC message routing', () => {
     assert.equal(readModelName(compressed), undefined);
     assert.equal(readModelName(frame(new Uint8Array(0))), undefined);
     assert.equal(rewriteModelName(compressed, 'x'), compressed);
+  });
+});
+
+describe('gRPC message routing: strict, last field 1 wins (issue 19, finding 6)', () => {
+  const refused = (message: RegExp) => (e: unknown) =>
+    e instanceof FlotillaError && e.code === 'FLT_INVALID_PROTOBUF' && message.test(e.message);
+
+  it('refuses a truncated model name instead of routing by its first bytes', () => {
+    // model_name declared 5 bytes, 2 sent, in a complete gRPC frame.
+    assert.throws(
+      () => readModelName(frame(Uint8Array.of(0x0a, 0x05, 0x6d, 0x6e))),
+      refused(/declares 5 bytes but 2 remain/),
+    );
+    assert.throws(
+      () => readModelName(frame(Uint8Array.of(0x12, 0x09, 0x31))),
+      refused(/field 2 declares 9 bytes/),
+    );
+    assert.throws(
+      () => readModelName(frame(Uint8Array.of(0x0a, 0x02, 0xc3, 0x28))),
+      refused(/not valid UTF-8/),
+    );
+    assert.throws(() => readModelName(frame(Uint8Array.of(0x08, 0x01))), refused(/wire type 0, expected 2/));
+    assert.throws(() => readModelName(frame(Uint8Array.of(0x18, 0xff))), refused(/truncated varint/));
+  });
+
+  it('routes by the last model_name, the one the replica runs, and rewrites that one', () => {
+    const two = frame(Uint8Array.of(0x0a, 0x01, 0x61, 0x0a, 0x01, 0x62));
+    assert.equal(readModelName(two), 'b');
+    const out = rewriteModelName(two, 'mnist');
+    const decoded = def['ModelInfer']!.requestDeserialize(out.subarray(5)) as { model_name: string };
+    assert.equal(decoded.model_name, 'mnist');
+  });
+
+  it('quotes long model names cut, with their size', () => {
+    assert.equal(quotedModelName('mnist'), 'mnist');
+    assert.equal(quotedModelName('x'.repeat(1_000_000)), `${'x'.repeat(64)}… (1000000 bytes)`);
+  });
+
+  it('percent-encodes grpc-message as the gRPC spec says: only bytes outside 0x20-0x7E, and %', () => {
+    assert.equal(percentEncodeGrpcMessage('known services: mnist, a/b'), 'known services: mnist, a/b');
+    assert.equal(percentEncodeGrpcMessage('100% é\n'), '100%25 %C3%A9%0A');
+    assert.equal(decodeURIComponent(percentEncodeGrpcMessage('x: "ü" 5%')), 'x: "ü" 5%');
   });
 });

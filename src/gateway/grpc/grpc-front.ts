@@ -13,12 +13,15 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Random } from '../../core/index.js';
 import {
+  asFlotillaError,
   type Clock,
   type FlotillaError,
   GRPC_STATUS,
+  InvalidRequestError,
   NotFoundError,
   UnavailableError,
 } from '../../core/index.js';
+import { percentEncodeGrpcMessage, truncateDetails } from '../../protocol/oip-grpc/index.js';
 import { formatAddress } from '../../spec/index.js';
 import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
@@ -28,7 +31,16 @@ import { splitTraffic } from '../routing/traffic-split.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
-import { frame, readModelName, rewriteModelName } from './grpc-message.js';
+import {
+  firstMessageLength,
+  frame,
+  quotedModelName,
+  readModelName,
+  rewriteModelName,
+} from './grpc-message.js';
+
+/** Largest gRPC request the front holds before routing it: 64 MiB, as `serve --grpc-max-message`. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 ** 2;
 
 /** What the gRPC front needs from the gateway. */
 export interface GrpcFrontDeps {
@@ -39,6 +51,8 @@ export interface GrpcFrontDeps {
   /** Readiness as the HTTP `/v2/health/ready` answers it. */
   ready(): boolean;
   retried(service: string): void;
+  /** Largest request message held (default DEFAULT_MAX_MESSAGE_BYTES); larger: RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes?: number;
 }
 
 /** Headers that belong to one HTTP/2 hop. */
@@ -111,16 +125,29 @@ export class GrpcFront {
       try {
         this.proxy(stream, headers, path, method, body, ended);
       } catch (err) {
-        sendStatus(stream, err as FlotillaError);
+        sendStatus(stream, asFlotillaError(err));
       }
     };
+    let buffered = 0;
+    const limit = this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     stream.on('data', (c: Buffer) => {
       if (routed) return;
       chunks.push(c);
+      buffered += c.length;
+      // A unary call is held whole before it is routed: bounded as the replicas bound it.
+      if (buffered > limit + 5) {
+        routed = true;
+        sendStatus(
+          stream,
+          new InvalidRequestError('FLT_BODY_TOO_LARGE', `gRPC request larger than ${limit} bytes`),
+        );
+        chunks.length = 0;
+        return;
+      }
       // A streaming call is routed by its first message; a unary one once the client is done.
       if (method === 'ModelStreamInfer') {
         const body = Buffer.concat(chunks);
-        if (readModelName(body) !== undefined) {
+        if (firstMessageLength(body) !== undefined) {
           stream.pause();
           route(body, false);
         }
@@ -151,7 +178,7 @@ export class GrpcFront {
     if (!service) {
       throw new NotFoundError(
         'FLT_SERVICE_NOT_FOUND',
-        `no service routes ${method}${name ? ` for model ${name}` : ''}; known services: ${table.names().join(', ')}`,
+        `no service routes ${method}${name ? ` for model ${quotedModelName(name)}` : ''}; known services: ${table.names().join(', ')}`,
       );
     }
     const key = first(headers['x-flotilla-key']);
@@ -213,7 +240,7 @@ function sendStatus(stream: ServerHttp2Stream, err: FlotillaError, extra: Outgoi
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(err.grpcStatus),
-      'grpc-message': encodeURIComponent(err.message),
+      'grpc-message': percentEncodeGrpcMessage(truncateDetails(err.message)),
       'flotilla-error-code': err.code,
       ...extra,
     },

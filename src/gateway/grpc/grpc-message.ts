@@ -3,19 +3,7 @@
  * `Model*` request of inference.GRPCInferenceService) in a length-prefixed gRPC message, without
  * decoding the rest.
  */
-
-/** A varint at `at`: its value and the offset after it; undefined if truncated or too long. */
-function readVarint(buf: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  let shift = 0;
-  for (let i = at; i < buf.length && shift < 35; i++) {
-    const b = buf[i]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return { value, next: i + 1 };
-    shift += 7;
-  }
-  return undefined;
-}
+import { WIRE, WireReader } from '../../protocol/oip-grpc/index.js';
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -27,36 +15,35 @@ function varint(n: number): number[] {
   return out;
 }
 
-/** Where field 1 (length-delimited) sits in a protobuf message. */
+/** Where field 1 (length-delimited) sits in a protobuf message, and its value. */
 interface Field1 {
   readonly tagAt: number;
   readonly dataAt: number;
   readonly end: number;
+  readonly value: string;
 }
 
+/**
+ * The last field 1 of a complete protobuf message (protobuf's rule, and the replica's: the
+ * model that runs is the one the gateway routed by), read strictly: a field running past the
+ * message, a group, a field 1 that is not a string or not UTF-8 is `FLT_INVALID_PROTOBUF`.
+ */
 function findField1(msg: Uint8Array): Field1 | undefined {
-  let at = 0;
-  while (at < msg.length) {
-    const tag = readVarint(msg, at);
-    if (!tag) return undefined;
-    const field = Math.floor(tag.value / 8);
-    const wire = tag.value & 7;
-    let next: number;
-    if (wire === 0) {
-      const v = readVarint(msg, tag.next);
-      if (!v) return undefined;
-      next = v.next;
-    } else if (wire === 1) next = tag.next + 8;
-    else if (wire === 5) next = tag.next + 4;
-    else if (wire === 2) {
-      const len = readVarint(msg, tag.next);
-      if (!len) return undefined;
-      next = len.next + len.value;
-      if (field === 1) return next <= msg.length ? { tagAt: at, dataAt: len.next, end: next } : undefined;
-    } else return undefined;
-    at = next;
+  const r = new WireReader(msg, 0, msg.length, 'request message');
+  let found: Field1 | undefined;
+  while (!r.done) {
+    const tagAt = r.pos;
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag & 7, tag >>> 3);
+      continue;
+    }
+    r.expect(tag, WIRE.LEN, 'field 1 (the model name)');
+    const value = r.string(1, 'the model name');
+    const end = r.pos;
+    found = { tagAt, dataAt: end - Buffer.byteLength(value, 'utf8'), end, value };
   }
-  return undefined;
+  return found;
 }
 
 /** The length of the first gRPC message in `buf` once it is complete (prefix included). */
@@ -66,18 +53,23 @@ export function firstMessageLength(buf: Uint8Array): number | undefined {
   return buf.length >= 5 + len ? 5 + len : undefined;
 }
 
-/** Field 1 of the first (uncompressed) gRPC message of `buf` as a string. */
+/**
+ * Field 1 of the first (uncompressed) gRPC message of `buf` as a string; undefined while that
+ * message is incomplete, when it is compressed or when it has no field 1. Throws
+ * `FLT_INVALID_PROTOBUF` when the complete message is not valid protobuf.
+ */
 export function readModelName(buf: Uint8Array): string | undefined {
   const total = firstMessageLength(buf);
   if (total === undefined || buf[0] !== 0) return undefined;
-  const msg = buf.subarray(5, total);
-  const f = findField1(msg);
-  return f
-    ? Buffer.from(msg.buffer, msg.byteOffset + f.dataAt, f.end - f.dataAt).toString('utf8')
-    : undefined;
+  return findField1(buf.subarray(5, total))?.value;
 }
 
-/** `buf` with field 1 of its first message set to `name` (the frame length adjusted). */
+/** A model name as error messages quote it: cut to 64 characters, saying its full size. */
+export function quotedModelName(name: string): string {
+  return name.length <= 64 ? name : `${name.slice(0, 64)}… (${Buffer.byteLength(name, 'utf8')} bytes)`;
+}
+
+/** `buf` with (the last) field 1 of its first message set to `name`, the frame length adjusted. */
 export function rewriteModelName(buf: Buffer, name: string): Buffer {
   const total = firstMessageLength(buf);
   if (total === undefined || buf[0] !== 0) return buf;

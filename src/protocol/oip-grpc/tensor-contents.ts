@@ -41,7 +41,7 @@ const FIELDS: readonly ContentsField[] = [
  * Ranges of the datatypes carried in a wider wire field (int32 / uint32), so out-of-range values
  * are refused instead of silently wrapping, as the REST codec does.
  */
-const NARROW_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
+export const NARROW_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
   INT8: [-128, 127],
   INT16: [-32768, 32767],
   INT32: [-2147483648, 2147483647],

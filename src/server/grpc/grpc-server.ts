@@ -1,5 +1,9 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { oipGrpcServiceDefinition } from '../../protocol/oip-grpc/index.js';
+import {
+  loadOipGrpcDefinition,
+  oipGrpcServiceDefinition,
+  strictServiceDefinition,
+} from '../../protocol/oip-grpc/index.js';
 import { grpcAddress } from './grpc-address.js';
 import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
 
@@ -7,7 +11,11 @@ export interface GrpcServerOptions {
   readonly host: string;
   /** 0 picks a free port; `start` says which. */
   readonly port: number;
-  /** Largest message received or sent, in bytes (gRPC's own default is 4 MiB received). */
+  /**
+   * Largest request message received, in bytes (gRPC's own default is 4 MiB; `serve` defaults
+   * to 64 MiB, as `--max-body`). Answers are not bounded, as HTTP answers are not: a model's
+   * output is what the model makes, not what a client sends.
+   */
   readonly maxMessageBytes: number;
 }
 
@@ -25,9 +33,15 @@ export class GrpcServer {
   ) {
     this.server = new Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
-      'grpc.max_send_message_length': options.maxMessageBytes,
+      'grpc.max_send_message_length': -1,
     });
-    this.server.addService(oipGrpcServiceDefinition(), oipGrpcHandlers(deps));
+    const service = strictServiceDefinition(
+      oipGrpcServiceDefinition(),
+      // Message descriptors, for the strict check of every request but ModelInfer's.
+      loadOipGrpcDefinition(),
+      new Set(['ModelInfer']),
+    );
+    this.server.addService(service, oipGrpcHandlers(deps));
   }
 
   /** Binds and starts serving; resolves with the port bound. */

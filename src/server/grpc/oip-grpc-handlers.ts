@@ -12,12 +12,10 @@ import {
   UnavailableError,
 } from '../../core/index.js';
 import {
-  decodeModelInferRequest,
-  encodeModelInferResponse,
-  type ModelInferRequestMessage,
   type ModelInferResponseMessage,
   type ModelMetadataResponseMessage,
   type ModelRefMessage,
+  RejectedMessage,
   type RepositoryIndexRequestMessage,
   type RepositoryIndexResponseMessage,
   type RepositoryModelLoadResponseMessage,
@@ -26,10 +24,12 @@ import {
   repositoryModelName,
   type ServerMetadataResponseMessage,
   type TensorMetadataMessage,
+  truncateDetails,
 } from '../../protocol/oip-grpc/index.js';
 import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { modelInfer } from './model-infer.js';
 
 /** What the gRPC handlers call: the same parts the REST routes call. */
 export interface OipGrpcDeps {
@@ -50,7 +50,8 @@ export const ERROR_CODE_METADATA = 'flotilla-error-code';
 
 /**
  * A unary handler around a plain async function: a thrown error becomes the gRPC status of its
- * catalogue code, with the same message REST sends, and its code in trailing metadata.
+ * catalogue code, with the same message REST sends (cut past MAX_DETAILS_CHARS), and its
+ * code in trailing metadata. A request the strict deserializer refused throws its error here.
  */
 function unary<Req, Res>(
   method: string,
@@ -61,13 +62,14 @@ function unary<Req, Res>(
     void (async () => {
       let result: Res;
       try {
+        if (call.request instanceof RejectedMessage) throw call.request.error;
         result = await fn(call.request, call.metadata);
       } catch (err) {
         const e = asFlotillaError(err);
         if (e.httpStatus >= 500) logger.error('grpc call failed', { method, code: e.code, error: e.message });
         const trailer = new Metadata();
         trailer.set(ERROR_CODE_METADATA, e.code);
-        callback({ code: e.grpcStatus as status, details: e.message, metadata: trailer });
+        callback({ code: e.grpcStatus as status, details: truncateDetails(e.message), metadata: trailer });
         return;
       }
       // Outside the try: a failure to send must not be answered a second time.
@@ -126,13 +128,10 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
     ModelInfer: unary(
       'ModelInfer',
       logger,
-      async (req: ModelInferRequestMessage): Promise<ModelInferResponseMessage> => {
+      // The message bytes as received (see strictServiceDefinition): read by modelInfer itself.
+      (bytes: Uint8Array): Promise<ModelInferResponseMessage> => {
         if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
-        // Name the missing model before complaining about the tensors sent to it.
-        manager.assertServable(req.model_name ?? '', versionOf(req.model_version));
-        const { request, raw } = decodeModelInferRequest(req);
-        const response = await service.infer(request);
-        return encodeModelInferResponse(response, { raw });
+        return modelInfer({ manager, service }, bytes);
       },
     ),
     RepositoryIndex: unary(
