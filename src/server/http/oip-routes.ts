@@ -7,6 +7,7 @@ import {
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { checkBodySize } from '../request-bounds.js';
 import { checkInputs } from '../validate-request.js';
 import { checkAdmin } from './admin-auth.js';
 import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
@@ -91,6 +92,7 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     const model = manager.servable(name, version);
     const length = headerLength(req);
     const body = await req.body();
+    checkBodySize(body.byteLength, manager.bodyBounds(name, version), length, name);
     const request = decodeInferRequest(
       body,
       length,

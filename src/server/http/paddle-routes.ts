@@ -2,6 +2,7 @@ import { UnavailableError } from '../../core/index.js';
 import { decodePredictionRequest, encodePredictionResponse } from '../../protocol/paddle/index.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { checkBodySize } from '../request-bounds.js';
 import { checkInputs } from '../validate-request.js';
 import type { Handler } from './http-server.js';
 import type { Router } from './router.js';
@@ -27,9 +28,9 @@ export function addPaddleRoutes(router: Router<Handler>, deps: PaddleRouteDeps):
     // Paddle requests carry no datatypes or shapes: read them from the model, which also names
     // a missing model before the body is blamed; the feed's shapes are checked before any is read.
     const spec = manager.servable(model);
-    const request = decodePredictionRequest(await req.body(), { model }, spec, (inputs) =>
-      checkInputs(inputs, spec),
-    );
+    const body = await req.body();
+    checkBodySize(body.byteLength, manager.bodyBounds(model), undefined, model);
+    const request = decodePredictionRequest(body, { model }, spec, (inputs) => checkInputs(inputs, spec));
     const response = await service.infer(request);
     return {
       status: 200,
