@@ -175,6 +175,49 @@ describe('finding 1: inputs are checked against the model before any element is 
   });
 });
 
+describe('finding 1: the JSON header is bounded before zod reads its elements', () => {
+  const one = { name: 'image', shape: [1, 784], datatype: 'FP32', data: [] };
+  const cases: [string, unknown, RegExp][] = [
+    [
+      '1M parameters (zod took 8 s)',
+      { inputs: [one], parameters: Object.fromEntries(Array.from({ length: 2e5 }, (_, i) => [`k${i}`, 1])) },
+      /parameters: at most 128 parameters/,
+    ],
+    [
+      'parameters of an input',
+      {
+        inputs: [
+          { ...one, parameters: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 1])) },
+        ],
+      },
+      /inputs\[0\]\.parameters: at most 128/,
+    ],
+    [
+      '1M outputs',
+      { inputs: [one], outputs: new Array(1e6).fill({ name: 'probs' }) },
+      /outputs: at most 1024 outputs/,
+    ],
+    ['300k inputs', { inputs: new Array(3e5).fill(one) }, /inputs: at most 1024 inputs/],
+    [
+      'a shape of 4M dimensions',
+      { inputs: [{ ...one, shape: new Array(4e6).fill(1) }] },
+      /inputs\[0\]\.shape: at most 32 dimensions/,
+    ],
+  ];
+  for (const [name, value, message] of cases) {
+    it(name, () => {
+      const body = Buffer.from(JSON.stringify(value));
+      const start = performance.now();
+      assert.throws(
+        () => decodeInferRequest(body, undefined, { model: 'mnist' }, mnistCheck),
+        refused('FLT_INVALID_FIELD', message),
+      );
+      // Generous for a loaded CI machine; JSON.parse of the body is most of it.
+      assert.ok(performance.now() - start < 3000, `${(performance.now() - start).toFixed(0)} ms`);
+    });
+  }
+});
+
 describe('finding 5: deep nesting is a 400 on every front end', () => {
   for (const depth of DEPTHS) {
     it(`depth ${depth}`, () => {
