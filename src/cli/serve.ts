@@ -22,6 +22,7 @@ import {
   loadGrpcServer,
   ModelManager,
   ModelMetrics,
+  modelBodyLimit,
   OnnxBackend,
   oipBodyAlignment,
   ProcessGroup,
@@ -184,6 +185,9 @@ export async function serve(options: ServeOptions): Promise<void> {
       port: options.httpPort,
       maxBodyBytes: options.maxBody,
       bodyAlignment: oipBodyAlignment,
+      // An inference request may send what its model's inputs can need at their largest shapes
+      // (decided at load), not --max-body: see docs/protocols.md.
+      bodyLimit: modelBodyLimit((model, version) => manager.bodyBounds(model, version), options.maxBody),
     },
     router,
     logger,

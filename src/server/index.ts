@@ -3,6 +3,7 @@ export * from './grpc/grpc-address.js';
 export type { GrpcServer, GrpcServerOptions } from './grpc/grpc-server.js';
 export type { OipGrpcDeps } from './grpc/oip-grpc-handlers.js';
 export * from './heap-tuning.js';
+export * from './http/body-limit.js';
 export * from './http/http-server.js';
 export * from './http/oip-routes.js';
 export * from './http/paddle-routes.js';
@@ -15,6 +16,7 @@ export * from './repository/model-name.js';
 export * from './repository/poller.js';
 export * from './repository/scan.js';
 export * from './repository/version-policy.js';
+export * from './request-bounds.js';
 export * from './validate-request.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { previewJson } from '../core/index.js';
 
 /** Follows a zod issue path into the raw input to show the offending value. */
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
@@ -21,9 +22,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const s = JSON.stringify(value);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  // Bounded: a request body's value may be nested 100,000 deep or be megabytes long.
+  return value === undefined ? 'nothing' : previewJson(value);
 }
 
 /**

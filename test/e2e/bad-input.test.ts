@@ -116,7 +116,11 @@ const cases: Case[] = [
   {
     name: 'non-number data',
     path: INFER,
-    body: JSON.stringify({ inputs: [{ name: 'image', shape: [1, 2], datatype: 'FP32', data: [0, 'x'] }] }),
+    body: JSON.stringify({
+      inputs: [
+        { name: 'image', shape: [1, 784], datatype: 'FP32', data: [0, 'x', ...new Array(782).fill(0)] },
+      ],
+    }),
     status: 400,
     code: 'FLT_INVALID_FIELD',
     message: /inputs\[0\] \("image"\)\.data\[1\]: FP32 elements must be numbers/,

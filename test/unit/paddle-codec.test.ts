@@ -159,8 +159,8 @@ const bad: [string, PaddleModel, unknown, string, RegExp][] = [
         { a: [[[1]]], b: [2] },
       ],
     },
-    'FLT_SHAPE_MISMATCH',
-    /feed\[1\]\.a: shape \[1,1,1\] fits neither/,
+    'FLT_INVALID_FIELD',
+    /feed\[1\]\.a: lists nested deeper than 1, the rank of input "a" of model "m"/,
   ],
   [
     'entries of inconsistent shapes',

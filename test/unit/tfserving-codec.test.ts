@@ -203,7 +203,7 @@ const badCases: [string, unknown, string, RegExp, ModelSignature?][] = [
     'nested too deep',
     { inputs: JSON.parse(`${'['.repeat(40)}1${']'.repeat(40)}`) },
     'FLT_INVALID_FIELD',
-    /nested 40 deep/,
+    /inputs: lists nested deeper than 2, the rank of input "x" of model "m"/,
   ],
   [
     'value for a list',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FlotillaError, type Tensor } from '../../src/core/index.js';
-import { shapeAccepts, validateRequest } from '../../src/server/index.js';
+import { checkInputs, shapeAccepts, validateRequest } from '../../src/server/index.js';
 
 const model = {
   name: 'm',
@@ -96,6 +96,34 @@ describe('validateRequest', () => {
       );
     });
   }
+  // Issue 19, finding 1: the same rules run on names, datatypes and shapes alone, before the
+  // front ends decode any data; a request that claims 4M elements needs none of them read.
+  for (const c of cases.filter((x) => !x.outputs)) {
+    it(`checkInputs, before any data exists, rejects: ${c.name}`, () => {
+      const heads = c.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
+      assert.throws(
+        () => checkInputs(heads, { name: 'm', inputs: model.inputs, maxBatchSize: 8 }),
+        (e: unknown) => e instanceof FlotillaError && e.code === c.code && c.message.test(e.message),
+      );
+    });
+  }
+  it('checkInputs returns the batch size (1 without batching)', () => {
+    const heads = [
+      { name: 'b', datatype: 'INT64' as const, shape: [4] },
+      { name: 'a', datatype: 'FP32' as const, shape: [4, 3] },
+    ];
+    assert.equal(checkInputs(heads, { name: 'm', inputs: model.inputs, maxBatchSize: 8 }), 4);
+    assert.equal(checkInputs(heads, { name: 'm', inputs: model.inputs, maxBatchSize: 0 }), 1);
+    assert.throws(
+      () =>
+        checkInputs([{ name: 'a', datatype: 'BYTES', shape: [4194304] }], {
+          name: 'm',
+          inputs: model.inputs,
+          maxBatchSize: 8,
+        }),
+      /input "a": datatype BYTES but model "m" takes FP32/,
+    );
+  });
   it('shapeAccepts', () => {
     assert.equal(shapeAccepts([-1, 2], [5, 2]), true);
     assert.equal(shapeAccepts([-1, 2], [5, 3]), false);

@@ -1,3 +1,4 @@
+export * from './base64.js';
 export * from './binary-data.js';
 export * from './json-data.js';
 export * from './request-codec.js';

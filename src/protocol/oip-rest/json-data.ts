@@ -1,14 +1,17 @@
 import {
   type BytesArray,
   type Datatype,
+  elementCount,
   fromHalfBits,
   InvalidRequestError,
   type NumericArray,
+  previewJson,
   type Tensor,
   type TensorData,
   TYPED_ARRAY,
   toHalfBits,
 } from '../../core/index.js';
+import { decodeBase64 } from './base64.js';
 
 /** Integer ranges, so out-of-range JSON values are refused instead of silently wrapping. */
 const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
@@ -22,42 +25,96 @@ const INT_RANGE: Partial<Record<Datatype, readonly [number, number]>> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
-/** Flattens nested JSON arrays (row-major), as both flat and nested tensor data are allowed. */
-function flatten(data: unknown[]): unknown[] {
-  if (!data.some(Array.isArray)) return data;
-  const out: unknown[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) for (const x of v) walk(x);
-    else out.push(v);
-  };
-  walk(data);
-  return out;
-}
+/**
+ * Deepest nesting read when no shape bounds it (a model's outputs, pipeline values): far beyond
+ * any model's rank, and the walk below is iterative anyway.
+ */
+const MAX_NESTING = 64;
 
 function bad(field: string, message: string): InvalidRequestError {
   return new InvalidRequestError('FLT_INVALID_FIELD', `${field}: ${message}`);
 }
 
+const fmtShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
+/**
+ * Flattens nested JSON arrays (row-major), as both flat and nested tensor data are allowed.
+ * With a shape, data nested deeper than its rank is refused at the first list too deep, and the
+ * walk stops at the first element past the shape's count: work follows the shape, not the body.
+ * The walk keeps its own stack: recursion overflowed on data nested 100,000 deep (a 500).
+ */
+function flatten(data: unknown[], field: string, shape: readonly number[] | undefined): unknown[] {
+  const count = shape === undefined ? Number.POSITIVE_INFINITY : elementCount(shape);
+  // Flat data is counted by the caller before any element is converted.
+  if (!data.some(Array.isArray)) return data;
+  // A scalar's data is still a list of one element: depth 1 is always allowed.
+  const maxDepth = shape === undefined ? MAX_NESTING : Math.max(shape.length, 1);
+  const out: unknown[] = [];
+  const lists: unknown[][] = [data];
+  const next: number[] = [0];
+  while (lists.length > 0) {
+    const depth = lists.length - 1;
+    const list = lists[depth]!;
+    const i = next[depth]!;
+    if (i === list.length) {
+      lists.pop();
+      next.pop();
+      continue;
+    }
+    next[depth] = i + 1;
+    const v = list[i];
+    if (!Array.isArray(v)) {
+      if (out.length === count) {
+        throw new InvalidRequestError(
+          'FLT_DATA_SIZE_MISMATCH',
+          `${field}: has more than ${count} elements but shape ${fmtShape(shape ?? [])} holds ${count}`,
+        );
+      }
+      out.push(v);
+      continue;
+    }
+    if (lists.length === maxDepth) {
+      throw bad(
+        field,
+        shape === undefined
+          ? `lists nested deeper than ${maxDepth}`
+          : `lists nested deeper than ${maxDepth}, the rank of shape ${fmtShape(shape)}`,
+      );
+    }
+    lists.push(v);
+    next.push(0);
+  }
+  return out;
+}
+
 /**
  * Converts the `data` of a JSON tensor to its in-memory form. `field` names the tensor in errors
- * (e.g. `inputs[0].data`); `base64` decodes BYTES elements from base64 instead of UTF-8.
+ * (e.g. `inputs[0].data`); `base64` decodes BYTES elements from base64 instead of UTF-8. With
+ * `shape`, the data must hold exactly its element count, nested at most its rank deep; this is
+ * checked before any element is converted.
  */
 export function tensorDataFromJson(
   datatype: Datatype,
   data: unknown,
   field: string,
-  options: { readonly base64?: boolean } = {},
+  options: { readonly base64?: boolean; readonly shape?: readonly number[] } = {},
 ): TensorData {
   if (!Array.isArray(data)) throw bad(field, `expected an array of values, got ${typeof data}`);
-  const flat = flatten(data);
+  const flat = flatten(data, field, options.shape);
   const n = flat.length;
+  if (options.shape !== undefined && n !== elementCount(options.shape)) {
+    throw new InvalidRequestError(
+      'FLT_DATA_SIZE_MISMATCH',
+      `${field}: has ${n} elements but shape ${fmtShape(options.shape)} holds ${elementCount(options.shape)}`,
+    );
+  }
   if (datatype === 'BYTES') {
     const out: BytesArray = new Array(n);
     for (let i = 0; i < n; i++) {
       const v = flat[i];
       if (typeof v !== 'string')
         throw bad(`${field}[${i}]`, `BYTES elements must be strings, got ${typeof v}`);
-      out[i] = Buffer.from(v, options.base64 ? 'base64' : 'utf8');
+      out[i] = options.base64 ? decodeBase64(v, `${field}[${i}]`) : Buffer.from(v, 'utf8');
     }
     return out;
   }
@@ -66,7 +123,7 @@ export function tensorDataFromJson(
     for (let i = 0; i < n; i++) {
       const v = flat[i];
       if (typeof v !== 'boolean')
-        throw bad(`${field}[${i}]`, `BOOL elements must be true or false, got ${JSON.stringify(v)}`);
+        throw bad(`${field}[${i}]`, `BOOL elements must be true or false, got ${previewJson(v)}`);
       out[i] = v ? 1 : 0;
     }
     return out;
@@ -76,7 +133,7 @@ export function tensorDataFromJson(
     for (let i = 0; i < n; i++) {
       const v = flat[i];
       if (typeof v !== 'number')
-        throw bad(`${field}[${i}]`, `${datatype} elements must be numbers, got ${JSON.stringify(v)}`);
+        throw bad(`${field}[${i}]`, `${datatype} elements must be numbers, got ${previewJson(v)}`);
       out[i] = v;
     }
     return out;
@@ -86,7 +143,7 @@ export function tensorDataFromJson(
     for (let i = 0; i < n; i++) {
       const v = flat[i];
       if (typeof v !== 'number')
-        throw bad(`${field}[${i}]`, `FP16 elements must be numbers, got ${JSON.stringify(v)}`);
+        throw bad(`${field}[${i}]`, `FP16 elements must be numbers, got ${previewJson(v)}`);
       out[i] = toHalfBits(v);
     }
     return out;
@@ -96,7 +153,7 @@ export function tensorDataFromJson(
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
       throw bad(
         `${field}[${i}]`,
-        `${datatype} elements must be integers in [${lo}, ${hi}], got ${JSON.stringify(v)}`,
+        `${datatype} elements must be integers in [${lo}, ${hi}], got ${previewJson(v)}`,
       );
     }
     return v;

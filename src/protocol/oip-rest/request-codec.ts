@@ -1,4 +1,5 @@
 import {
+  type Datatype,
   elementCount,
   type InferRequest,
   InvalidRequestError,
@@ -24,15 +25,31 @@ export function parseJsonBody(body: Uint8Array, length: number = body.byteLength
   }
 }
 
+/** What a request says of one input before its data is read. */
+export interface InputHead {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Checks a request's inputs (names, datatypes, shapes, batch) against the model before any of
+ * their data is decoded; throws a 4xx naming the rule broken. The server passes its
+ * `checkInputs` here: the rules live in one place and every front end runs them first.
+ */
+export type CheckInputs = (inputs: readonly InputHead[]) => void;
+
 /**
  * Decodes `POST /v2/models/{model}[/versions/{v}]/infer`. With Triton's binary extension,
  * `headerLength` (the `Inference-Header-Content-Length` header) splits the JSON header from the
- * binary tensor data that follows it.
+ * binary tensor data that follows it. `check` runs on the inputs' names, datatypes and shapes
+ * before their data is read: decoding then costs what the model accepts, whatever the body holds.
  */
 export function decodeInferRequest(
   body: Uint8Array,
   headerLength: number | undefined,
   target: { readonly model: string; readonly version?: string },
+  check?: CheckInputs,
 ): InferRequest {
   if (headerLength !== undefined && (headerLength < 0 || headerLength > body.byteLength)) {
     throw new InvalidRequestError(
@@ -42,6 +59,7 @@ export function decodeInferRequest(
   }
   const header =
     headerLength === undefined ? parseHeader(body, body.byteLength) : cachedHeader(body, headerLength);
+  check?.(header.inputs);
   return toInferRequest(header, body, headerLength ?? body.byteLength, target);
 }
 
@@ -67,8 +85,10 @@ function cachedHeader(body: Uint8Array, length: number): InferRequestBody {
   const hit = headerCache.get(text);
   if (hit) return hit;
   const header = parseHeader(body, length);
-  // Request ids differ per request: caching them would only churn the cache.
-  if (header.id === undefined) {
+  // Request ids differ per request: caching them would only churn the cache. JSON tensor data
+  // changes per request too, and is the one part that may nest deeply: only headers without it
+  // are kept (and frozen, at most a few levels deep).
+  if (header.id === undefined && header.inputs.every((input) => input.data === undefined)) {
     if (headerCache.size >= HEADER_CACHE_ENTRIES) headerCache.clear();
     headerCache.set(text, deepFreeze(header));
   }
@@ -119,13 +139,12 @@ function toInferRequest(
       );
     }
     const base64 = input.parameters?.['content_type'] === 'base64';
-    const data = tensorDataFromJson(input.datatype, input.data, `${field}.data`, { base64 });
-    if (data.length !== count) {
-      throw new InvalidRequestError(
-        'FLT_DATA_SIZE_MISMATCH',
-        `${field}.data: has ${data.length} elements but shape [${input.shape.join(',')}] holds ${count}`,
-      );
-    }
+    // The shape bounds the walk: nesting past its rank or elements past its count are refused
+    // before any element is converted.
+    const data = tensorDataFromJson(input.datatype, input.data, `${field}.data`, {
+      base64,
+      shape: input.shape,
+    });
     return { name: input.name, datatype: input.datatype, shape: input.shape, data } as Tensor;
   });
   if (offset !== body.byteLength) {

@@ -2,14 +2,15 @@ import {
   type InferRequest,
   type InferResponse,
   InvalidRequestError,
+  previewJson,
   type Tensor,
-  type TensorData,
   type TensorSpec,
 } from '../../core/index.js';
-import { parseJsonBody } from '../oip-rest/index.js';
+import { type CheckInputs, parseJsonBody } from '../oip-rest/index.js';
 import {
   concatData,
-  denseFromJson,
+  denseData,
+  denseShape,
   elementTexts,
   isNamedObject,
   isUtf8,
@@ -48,13 +49,17 @@ function withBatch(spec: TensorSpec, shape: readonly number[], field: string, mo
   );
 }
 
+/** One input's feed values, read after the shapes are checked. */
 interface Column {
   readonly spec: TensorSpec;
   readonly shape: number[];
-  readonly data: TensorData[];
+  readonly values: { readonly value: unknown; readonly shape: readonly number[]; readonly field: string }[];
 }
 
-/** Adds one feed entry's value to its input's column, joining entries along the batch dimension. */
+/**
+ * Adds one feed entry's value to its input's column, joining entries along the batch dimension.
+ * Only the shape its lists announce is read here (at most as deep as the input's rank).
+ */
 function addToColumn(
   columns: Map<string, Column>,
   spec: TensorSpec,
@@ -62,37 +67,51 @@ function addToColumn(
   field: string,
   model: string,
 ): void {
-  const dense = denseFromJson(value, spec.datatype, field);
-  const shape = withBatch(spec, dense.shape, field, model);
+  const shape = denseShape(
+    value,
+    spec.shape.length,
+    field,
+    `the rank of input "${spec.name}" of model "${model}"`,
+  );
+  const batched = withBatch(spec, shape, field, model);
   const column = columns.get(spec.name);
   if (!column) {
-    columns.set(spec.name, { spec, shape, data: [dense.data] });
+    columns.set(spec.name, { spec, shape: batched, values: [{ value, shape, field }] });
     return;
   }
-  if (shape.length === 0) {
+  if (batched.length === 0) {
     throw bad(field, `input "${spec.name}" is a scalar, so only one feed entry can carry it`);
   }
-  if (fmt(shape.slice(1)) !== fmt(column.shape.slice(1))) {
+  if (fmt(batched.slice(1)) !== fmt(column.shape.slice(1))) {
     throw bad(
       field,
-      `row shape ${fmt(shape.slice(1))} differs from feed[0]'s ${fmt(column.shape.slice(1))} (every entry must have the same shape)`,
+      `row shape ${fmt(batched.slice(1))} differs from feed[0]'s ${fmt(column.shape.slice(1))} (every entry must have the same shape)`,
     );
   }
-  column.shape[0] = column.shape[0]! + shape[0]!;
-  column.data.push(dense.data);
+  column.shape[0] = column.shape[0]! + batched[0]!;
+  column.values.push({ value, shape, field });
 }
 
-function feedInputs(feed: unknown, model: string, specs: PaddleModel): Tensor[] {
+/**
+ * The feed's tensors: every entry's shape first, then `check` on the joined shapes (the batch
+ * included), and only then the values' elements.
+ */
+function feedInputs(
+  feed: unknown,
+  model: string,
+  specs: PaddleModel,
+  check: CheckInputs | undefined,
+): Tensor[] {
   if (!Array.isArray(feed) || feed.length === 0) {
-    throw bad('feed', `must be a non-empty list of objects {input_name: value}, got ${JSON.stringify(feed)}`);
+    throw bad('feed', `must be a non-empty list of objects {input_name: value}, got ${previewJson(feed)}`);
   }
   const columns = new Map<string, Column>();
   let firstKeys = '';
   feed.forEach((entry, i) => {
     if (!isNamedObject(entry)) {
-      throw bad(`feed[${i}]`, `must be an object {input_name: value}, got ${JSON.stringify(entry)}`);
+      throw bad(`feed[${i}]`, `must be an object {input_name: value}, got ${previewJson(entry)}`);
     }
-    for (const [name, value] of Object.entries(entry)) {
+    for (const name of Object.keys(entry)) {
       const spec = specs.inputs.find((s) => s.name === name);
       if (!spec) {
         throw new InvalidRequestError(
@@ -100,7 +119,7 @@ function feedInputs(feed: unknown, model: string, specs: PaddleModel): Tensor[] 
           `feed[${i}]: input "${name}" is not an input of model "${model}" (inputs: ${names(specs.inputs)})`,
         );
       }
-      addToColumn(columns, spec, value, `feed[${i}].${name}`, model);
+      addToColumn(columns, spec, entry[name], `feed[${i}].${name}`, model);
     }
     // Entries are rows of one batch, so each must feed the same inputs.
     const keys = Object.keys(entry).sort().join(', ');
@@ -109,25 +128,29 @@ function feedInputs(feed: unknown, model: string, specs: PaddleModel): Tensor[] 
       throw bad(`feed[${i}]`, `feeds ${keys || 'nothing'} but feed[0] feeds ${firstKeys || 'nothing'}`);
     }
   });
-  return [...columns.values()].map(
+  const list = [...columns.values()];
+  check?.(list.map((c) => ({ name: c.spec.name, datatype: c.spec.datatype, shape: c.shape })));
+  return list.map(
     (c) =>
       ({
         name: c.spec.name,
         datatype: c.spec.datatype,
         shape: c.shape,
-        data: concatData(c.spec.datatype, c.data),
+        data: concatData(
+          c.spec.datatype,
+          c.values.map((v) => denseData(v.value, v.shape, c.spec.datatype, v.field)),
+        ),
       }) as Tensor,
   );
 }
 
 function fetchOutputs(fetch: unknown, model: string, specs: PaddleModel): string[] | undefined {
   if (fetch === undefined) return undefined;
-  if (!Array.isArray(fetch))
-    throw bad('fetch', `must be a list of output names, got ${JSON.stringify(fetch)}`);
+  if (!Array.isArray(fetch)) throw bad('fetch', `must be a list of output names, got ${previewJson(fetch)}`);
   const out: string[] = [];
   fetch.forEach((name, i) => {
     if (typeof name !== 'string')
-      throw bad(`fetch[${i}]`, `must be an output name, got ${JSON.stringify(name)}`);
+      throw bad(`fetch[${i}]`, `must be an output name, got ${previewJson(name)}`);
     if (!specs.outputs.some((s) => s.name === name)) {
       throw new InvalidRequestError(
         'FLT_UNKNOWN_OUTPUT',
@@ -140,7 +163,9 @@ function fetchOutputs(fetch: unknown, model: string, specs: PaddleModel): string
 }
 
 /**
- * Decodes the body of Paddle Serving's `POST /{model}/prediction`:
+ * Decodes the body of Paddle Serving's `POST /{model}/prediction`; `check` runs on the shapes
+ * the feed announces (lists nested at most as deep as each input's rank) before any element is
+ * read:
  * `{"feed": [{input_name: value}, …], "fetch": [output_name, …]}`. Each feed entry is one row
  * (or, when its value already has the batch dimension, several) of one batch; datatypes come
  * from the model. BYTES values are UTF-8 strings, or `{"b64": "…"}` objects for binary data.
@@ -150,12 +175,13 @@ export function decodePredictionRequest(
   body: Uint8Array,
   target: { readonly model: string },
   specs: PaddleModel,
+  check?: CheckInputs,
 ): InferRequest {
   const raw = parseJsonBody(body);
   if (!isNamedObject(raw)) {
-    throw bad('(top level)', `expected a JSON object with "feed" and "fetch", got ${JSON.stringify(raw)}`);
+    throw bad('(top level)', `expected a JSON object with "feed" and "fetch", got ${previewJson(raw)}`);
   }
-  const inputs = feedInputs(raw['feed'], target.model, specs);
+  const inputs = feedInputs(raw['feed'], target.model, specs, check);
   const outputs = fetchOutputs(raw['fetch'], target.model, specs);
   return {
     model: target.model,

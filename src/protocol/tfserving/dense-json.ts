@@ -2,10 +2,11 @@ import {
   type BytesArray,
   type Datatype,
   InvalidRequestError,
+  previewJson,
   type TensorData,
   TYPED_ARRAY,
 } from '../../core/index.js';
-import { tensorDataFromJson } from '../oip-rest/index.js';
+import { decodeBase64, tensorDataFromJson } from '../oip-rest/index.js';
 
 /**
  * Reading tensors written as nested JSON lists, the way TF Serving's REST API (and Paddle
@@ -34,26 +35,22 @@ function bad(field: string, message: string): InvalidRequestError {
   return new InvalidRequestError('FLT_INVALID_FIELD', `${field}: ${message}`);
 }
 
-// Standard alphabet, padding optional (TF Serving's decoder accepts both).
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
-
-/** Decodes base64 text, refusing what is not base64 (Buffer would silently skip bad characters). */
-export function decodeBase64(text: string, field: string): Uint8Array {
-  if (!BASE64.test(text)) {
-    const shown = text.length > 24 ? `${JSON.stringify(text.slice(0, 24))}…` : JSON.stringify(text);
-    throw bad(field, `${shown} is not valid base64`);
-  }
-  return Buffer.from(text, 'base64');
-}
-
-/** Deepest nesting read: far beyond any model's rank. */
+/** Deepest nesting read without a model's rank to bound it: far beyond any model's rank. */
 const MAX_RANK = 32;
 
-/** The shape nested lists announce by their first elements (TF Serving's rule); checked later. */
-function announcedShape(value: unknown): number[] {
+/**
+ * The shape nested lists announce by their first elements (TF Serving's rule); whether the rest
+ * agrees is checked while reading them. Lists nested deeper than `maxRank` are refused at the
+ * first level past it: this walk is iterative and stops there, so a list nested 100,000 deep
+ * costs `maxRank` steps. `rank` names the bound in the error (e.g. `the rank of input "x"`).
+ */
+export function denseShape(value: unknown, maxRank: number, field: string, rank?: string): number[] {
   const shape: number[] = [];
   let v = value;
   while (Array.isArray(v)) {
+    if (shape.length === maxRank) {
+      throw bad(field, `lists nested deeper than ${maxRank}${rank ? `, ${rank}` : ''}`);
+    }
     shape.push(v.length);
     if (v.length === 0) break;
     v = v[0];
@@ -87,7 +84,7 @@ function collectLeaves(
       }
       // The JSON kind is checked here, where the nested path is known; ranges are checked later.
       if (typeof v !== expected && !(expected === 'string' && isBase64Object(v))) {
-        throw bad(where(), `${datatype} elements must be ${KIND_TEXT[expected]}, got ${JSON.stringify(v)}`);
+        throw bad(where(), `${datatype} elements must be ${KIND_TEXT[expected]}, got ${previewJson(v)}`);
       }
       if (expected !== 'string') out.push(v);
       else
@@ -123,19 +120,30 @@ const KIND_TEXT = {
 } as const;
 
 /**
- * Reads a nested JSON value as a tensor of `datatype`: a scalar is shape `[]`, a list of lists
- * `[n, m]`, and so on. `field` names the value in errors; a value out of its datatype's range past
- * rank 1 is named by its row-major index (marked "flattened").
+ * Reads a nested JSON value whose shape `denseShape` announced (and the model accepted) as tensor
+ * data of `datatype`, refusing ragged lists and wrong kinds with the offender's path. Only the
+ * announced shape's elements are visited; a value out of its datatype's range past rank 1 is
+ * named by its row-major index (marked "flattened").
  */
-export function denseFromJson(value: unknown, datatype: Datatype, field: string): DenseValue {
-  const shape = announcedShape(value);
-  // Reading recurses once per level: a cap keeps a pathological body from exhausting the stack.
-  if (shape.length > MAX_RANK)
-    throw bad(field, `lists nested ${shape.length} deep; at most ${MAX_RANK} allowed`);
+export function denseData(
+  value: unknown,
+  shape: readonly number[],
+  datatype: Datatype,
+  field: string,
+): TensorData {
   const leaves = collectLeaves(value, shape, field, datatype);
   const label = shape.length > 1 ? `${field} (flattened)` : field;
-  const data = datatype === 'BYTES' ? (leaves as BytesArray) : tensorDataFromJson(datatype, leaves, label);
-  return { shape, data };
+  return datatype === 'BYTES' ? (leaves as BytesArray) : tensorDataFromJson(datatype, leaves, label);
+}
+
+/**
+ * Reads a nested JSON value as a tensor of `datatype`: a scalar is shape `[]`, a list of lists
+ * `[n, m]`, and so on. For values a model's rank does not bound (a client reading answers); the
+ * server reads requests with `denseShape` and `denseData`, checking the shape in between.
+ */
+export function denseFromJson(value: unknown, datatype: Datatype, field: string): DenseValue {
+  const shape = denseShape(value, MAX_RANK, field);
+  return { shape, data: denseData(value, shape, datatype, field) };
 }
 
 /** Joins tensor data end to end (along the batch dimension). */

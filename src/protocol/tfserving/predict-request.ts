@@ -1,12 +1,13 @@
 import {
   type InferRequest,
   InvalidRequestError,
+  previewJson,
   type Tensor,
   type TensorData,
   type TensorSpec,
 } from '../../core/index.js';
-import { parseJsonBody } from '../oip-rest/index.js';
-import { concatData, denseFromJson, isNamedObject } from './dense-json.js';
+import { type CheckInputs, parseJsonBody } from '../oip-rest/index.js';
+import { concatData, denseData, denseShape, isNamedObject } from './dense-json.js';
 
 /** Which TF Serving request format a predict call used; the answer uses the same one. */
 export type PredictFormat = 'row' | 'columnar';
@@ -52,21 +53,30 @@ function specOf(name: string, field: string, target: PredictTarget, signature: M
 
 function checkSignatureName(value: unknown, model: string): void {
   if (value === undefined || value === '' || value === DEFAULT_SIGNATURE) return;
-  if (typeof value !== 'string')
-    throw bad('signature_name', `must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw bad('signature_name', `must be a string, got ${previewJson(value)}`);
   throw bad(
     'signature_name',
-    `${JSON.stringify(value)} is not a signature of model "${model}" (it has only "${DEFAULT_SIGNATURE}")`,
+    `${previewJson(value)} is not a signature of model "${model}" (it has only "${DEFAULT_SIGNATURE}")`,
   );
 }
 
-/** Row format: one list element per batch row, joined along a new first dimension. */
-function rowInputs(instances: unknown, target: PredictTarget, signature: ModelSignature): Tensor[] {
+/** What bounds the nesting of a value for `spec`, for the error that refuses deeper lists. */
+const rankOf = (spec: TensorSpec, target: PredictTarget): string =>
+  `the rank of input "${spec.name}" of model "${target.model}"`;
+
+/**
+ * Row format: one list element per batch row, joined along a new first dimension. The batch (the
+ * row count) and instances[0]'s shape are checked against the model before any row is read:
+ * 4M rows sent to mnist are refused at once, not after 4M reads.
+ */
+function rowInputs(
+  instances: unknown,
+  target: PredictTarget,
+  signature: ModelSignature,
+  check: CheckInputs | undefined,
+): Tensor[] {
   if (!Array.isArray(instances) || instances.length === 0) {
-    throw bad(
-      'instances',
-      `must be a non-empty list (one element per row), got ${JSON.stringify(instances)}`,
-    );
+    throw bad('instances', `must be a non-empty list (one element per row), got ${previewJson(instances)}`);
   }
   const named = isNamedObject(instances[0]);
   const only = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
@@ -76,23 +86,8 @@ function rowInputs(instances: unknown, target: PredictTarget, signature: ModelSi
       `a list of plain values needs a model with one input; model "${target.model}" has ${signature.inputs.length} (${inputNames(signature)}): send a list of objects {input_name: value}`,
     );
   }
-  const rows = new Map<string, { spec: TensorSpec; shape: readonly number[]; data: TensorData[] }>();
-  const add = (spec: TensorSpec, value: unknown, field: string): void => {
-    const dense = denseFromJson(value, spec.datatype, field);
-    const seen = rows.get(spec.name);
-    if (!seen) {
-      rows.set(spec.name, { spec, shape: dense.shape, data: [dense.data] });
-      return;
-    }
-    if (seen.shape.join() !== dense.shape.join()) {
-      throw bad(
-        field,
-        `shape [${dense.shape.join(',')}] differs from instances[0]'s [${seen.shape.join(',')}] (every instance must have the same shape)`,
-      );
-    }
-    seen.data.push(dense.data);
-  };
-  instances.forEach((instance, i) => {
+  /** One instance's values by input, with the field naming each. */
+  const valuesOf = (instance: unknown, i: number): [TensorSpec, unknown, string][] => {
     if (isNamedObject(instance) !== named) {
       throw bad(
         `instances[${i}]`,
@@ -101,14 +96,13 @@ function rowInputs(instances: unknown, target: PredictTarget, signature: ModelSi
           : 'expected a value or list like instances[0], got an object',
       );
     }
-    if (!named) {
-      add(only!, instance, `instances[${i}]`);
-      return;
-    }
+    if (!named) return [[only!, instance, `instances[${i}]`]];
     const obj = instance as Record<string, unknown>;
-    for (const [name, value] of Object.entries(obj)) {
-      add(specOf(name, `instances[${i}]`, target, signature), value, `instances[${i}].${name}`);
-    }
+    const values = Object.keys(obj).map((name): [TensorSpec, unknown, string] => [
+      specOf(name, `instances[${i}]`, target, signature),
+      obj[name],
+      `instances[${i}].${name}`,
+    ]);
     // TF Serving needs every instance to name every input: rows are joined per input.
     for (const spec of signature.inputs) {
       if (!Object.hasOwn(obj, spec.name)) {
@@ -118,8 +112,37 @@ function rowInputs(instances: unknown, target: PredictTarget, signature: ModelSi
         );
       }
     }
+    return values;
+  };
+  const columns = new Map<string, { spec: TensorSpec; shape: readonly number[]; data: TensorData[] }>();
+  for (const [spec, value, field] of valuesOf(instances[0], 0)) {
+    columns.set(spec.name, {
+      spec,
+      shape: denseShape(value, spec.shape.length, field, rankOf(spec, target)),
+      data: [],
+    });
+  }
+  check?.(
+    [...columns.values()].map(({ spec, shape }) => ({
+      name: spec.name,
+      datatype: spec.datatype,
+      shape: [instances.length, ...shape],
+    })),
+  );
+  instances.forEach((instance, i) => {
+    for (const [spec, value, field] of valuesOf(instance, i)) {
+      const column = columns.get(spec.name)!;
+      const shape = denseShape(value, spec.shape.length, field, rankOf(spec, target));
+      if (shape.join() !== column.shape.join()) {
+        throw bad(
+          field,
+          `shape [${shape.join(',')}] differs from instances[0]'s [${column.shape.join(',')}] (every instance must have the same shape)`,
+        );
+      }
+      column.data.push(denseData(value, shape, spec.datatype, field));
+    }
   });
-  return [...rows.values()].map(
+  return [...columns.values()].map(
     ({ spec, shape, data }) =>
       ({
         name: spec.name,
@@ -130,43 +153,64 @@ function rowInputs(instances: unknown, target: PredictTarget, signature: ModelSi
   );
 }
 
-/** Columnar format: each value is a whole tensor, batch dimension included. */
-function columnarInputs(inputs: unknown, target: PredictTarget, signature: ModelSignature): Tensor[] {
-  const tensor = (spec: TensorSpec, value: unknown, field: string): Tensor => {
-    const dense = denseFromJson(value, spec.datatype, field);
-    return { name: spec.name, datatype: spec.datatype, shape: dense.shape, data: dense.data } as Tensor;
-  };
+/**
+ * Columnar format: each value is a whole tensor, batch dimension included; every value's shape is
+ * checked against the model before any is read.
+ */
+function columnarInputs(
+  inputs: unknown,
+  target: PredictTarget,
+  signature: ModelSignature,
+  check: CheckInputs | undefined,
+): Tensor[] {
+  let values: [TensorSpec, unknown, string][];
   if (isNamedObject(inputs)) {
-    return Object.entries(inputs).map(([name, value]) =>
-      tensor(specOf(name, 'inputs', target, signature), value, `inputs.${name}`),
-    );
+    values = Object.keys(inputs).map((name) => [
+      specOf(name, 'inputs', target, signature),
+      inputs[name],
+      `inputs.${name}`,
+    ]);
+  } else {
+    const only = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
+    if (!only) {
+      throw bad(
+        'inputs',
+        `a plain value or list needs a model with one input; model "${target.model}" has ${signature.inputs.length} (${inputNames(signature)}): send an object {input_name: value}`,
+      );
+    }
+    values = [[only, inputs, 'inputs']];
   }
-  const only = signature.inputs.length === 1 ? signature.inputs[0] : undefined;
-  if (!only) {
-    throw bad(
-      'inputs',
-      `a plain value or list needs a model with one input; model "${target.model}" has ${signature.inputs.length} (${inputNames(signature)}): send an object {input_name: value}`,
-    );
-  }
-  return [tensor(only, inputs, 'inputs')];
+  const shapes = values.map(([spec, value, field]) =>
+    denseShape(value, spec.shape.length, field, rankOf(spec, target)),
+  );
+  check?.(values.map(([spec], i) => ({ name: spec.name, datatype: spec.datatype, shape: shapes[i]! })));
+  return values.map(
+    ([spec, value, field], i) =>
+      ({
+        name: spec.name,
+        datatype: spec.datatype,
+        shape: shapes[i]!,
+        data: denseData(value, shapes[i]!, spec.datatype, field),
+      }) as Tensor,
+  );
 }
 
 /**
  * Decodes the body of `POST /v1/models/{m}[/versions/{v}]:predict`: row (`instances`) or
  * columnar (`inputs`) format, datatypes taken from the model's signature, BYTES as strings or
  * `{"b64": …}` objects. Every output is requested; the answer goes back in the same format.
+ * Lists nest at most as deep as the input's rank; `check` runs on the shapes the lists announce
+ * before any element is read.
  */
 export function decodePredictRequest(
   body: Uint8Array,
   target: PredictTarget,
   signature: ModelSignature,
+  check?: CheckInputs,
 ): DecodedPredict {
   const raw = parseJsonBody(body);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw bad(
-      '(top level)',
-      `expected a JSON object with "instances" or "inputs", got ${JSON.stringify(raw)}`,
-    );
+    throw bad('(top level)', `expected a JSON object with "instances" or "inputs", got ${previewJson(raw)}`);
   }
   const obj = raw as Record<string, unknown>;
   checkSignatureName(obj['signature_name'], target.model);
@@ -184,8 +228,8 @@ export function decodePredictRequest(
   const format: PredictFormat = hasInstances ? 'row' : 'columnar';
   const inputs =
     format === 'row'
-      ? rowInputs(obj['instances'], target, signature)
-      : columnarInputs(obj['inputs'], target, signature);
+      ? rowInputs(obj['instances'], target, signature, check)
+      : columnarInputs(obj['inputs'], target, signature, check);
   return {
     request: {
       model: target.model,

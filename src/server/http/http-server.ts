@@ -44,6 +44,16 @@ export interface HttpServerOptions {
    * tensors in it are read in place rather than copied once more.
    */
   readonly bodyAlignment?: (headers: HttpRequest['headers']) => number | undefined;
+  /**
+   * The most body bytes this request may send, decided from its head before any body byte is
+   * buffered (at most `maxBodyBytes`; undefined: `maxBodyBytes`). A larger Content-Length is
+   * answered 413 FLT_BODY_TOO_LARGE and the connection closed; a chunked body is cut there.
+   */
+  readonly bodyLimit?: (head: {
+    readonly method: string;
+    readonly path: string;
+    readonly headers: HttpRequest['headers'];
+  }) => number | undefined;
 }
 
 /** JSON reply helper. */

@@ -1,4 +1,4 @@
-import { checkAdminToken, InvalidRequestError, UnavailableError } from '../../core/index.js';
+import { checkAdminToken, InvalidRequestError, previewJson, UnavailableError } from '../../core/index.js';
 import {
   decodeInferRequest,
   encodeInferResponseParts,
@@ -7,6 +7,8 @@ import {
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { checkBodySize } from '../request-bounds.js';
+import { checkInputs } from '../validate-request.js';
 import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
 import type { Router } from './router.js';
 
@@ -36,10 +38,12 @@ export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'metrics'];
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
-/** The Inference-Header-Content-Length value as a byte count; undefined when it is not one. */
+/**
+ * The Inference-Header-Content-Length value as a byte count; undefined when it is not one. Digits
+ * only: `Number()` took `""` as 0, `1e2` as 100 and `0x10` as 16; 15 digits keep it exact.
+ */
 function byteCount(raw: string | string[]): number | undefined {
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
+  return typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
 
 function headerLength(req: HttpRequest): number | undefined {
@@ -49,20 +53,24 @@ function headerLength(req: HttpRequest): number | undefined {
   if (n === undefined) {
     throw new InvalidRequestError(
       'FLT_INVALID_FIELD',
-      `Inference-Header-Content-Length: ${JSON.stringify(raw)} is not a byte count`,
+      `Inference-Header-Content-Length: ${previewJson(raw)} is not a byte count (decimal digits)`,
     );
   }
   return n;
 }
 
 /**
- * Where binary tensor data starts in a request body (after the JSON inference header), for the
- * HTTP server to align; a bad header value is left to the route to refuse.
+ * The Inference-Header-Content-Length of a request (where its binary tensor data starts, after
+ * the JSON inference header); undefined when absent or not a byte count, which the route refuses.
  */
-export function oipBodyAlignment(headers: HttpRequest['headers']): number | undefined {
+export function inferenceHeaderLength(headers: HttpRequest['headers']): number | undefined {
   const raw = headers[HEADER_LENGTH];
   return raw === undefined ? undefined : byteCount(raw);
 }
+
+/** Where binary tensor data starts in a request body, for the HTTP server to align. */
+export const oipBodyAlignment: (headers: HttpRequest['headers']) => number | undefined =
+  inferenceHeaderLength;
 
 /** Readiness as a status code: 200 when ready, 503 when not (any non-200 means not ready). */
 function readiness(ready: boolean): HttpReply {
@@ -76,13 +84,20 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
 
   const infer: Handler = async (req) => {
     if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
-    // Name the missing model before complaining about the body sent to it.
-    manager.assertServable(req.params['model']!, req.params['version']);
+    const name = req.params['model']!;
+    const version = req.params['version'];
+    // Name the missing model before complaining about the body sent to it; the model's inputs are
+    // checked against the request's before any tensor data is decoded.
+    const model = manager.servable(name, version);
+    const length = headerLength(req);
     const body = await req.body();
-    const request = decodeInferRequest(body, headerLength(req), {
-      model: req.params['model']!,
-      ...(req.params['version'] !== undefined ? { version: req.params['version'] } : {}),
-    });
+    checkBodySize(body.byteLength, manager.bodyBounds(name, version), length, name);
+    const request = decodeInferRequest(
+      body,
+      length,
+      { model: name, ...(version !== undefined ? { version } : {}) },
+      (inputs) => checkInputs(inputs, model),
+    );
     const response = await service.infer(request);
     const encoded = encodeInferResponseParts(response, request);
     const out = encoded.parts.length === 1 ? (encoded.parts[0] as Buffer) : encoded.parts;

@@ -2,6 +2,8 @@ import { UnavailableError } from '../../core/index.js';
 import { decodePredictionRequest, encodePredictionResponse } from '../../protocol/paddle/index.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { checkBodySize } from '../request-bounds.js';
+import { checkInputs } from '../validate-request.js';
 import type { Handler } from './http-server.js';
 import type { Router } from './router.js';
 
@@ -24,9 +26,11 @@ export function addPaddleRoutes(router: Router<Handler>, deps: PaddleRouteDeps):
     if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
     const model = req.params['model']!;
     // Paddle requests carry no datatypes or shapes: read them from the model, which also names
-    // a missing model before the body is blamed.
-    const specs = manager.metadata(model);
-    const request = decodePredictionRequest(await req.body(), { model }, specs);
+    // a missing model before the body is blamed; the feed's shapes are checked before any is read.
+    const spec = manager.servable(model);
+    const body = await req.body();
+    checkBodySize(body.byteLength, manager.bodyBounds(model), undefined, model);
+    const request = decodePredictionRequest(body, { model }, spec, (inputs) => checkInputs(inputs, spec));
     const response = await service.infer(request);
     return {
       status: 200,

@@ -8,6 +8,8 @@ import {
 import type { InferenceService } from '../inference-service.js';
 import type { ModelManager } from '../repository/model-manager.js';
 import { parseVersion } from '../repository/model-name.js';
+import { checkBodySize } from '../request-bounds.js';
+import { checkInputs } from '../validate-request.js';
 import { type Handler, json } from './http-server.js';
 import type { Router } from './router.js';
 
@@ -31,12 +33,15 @@ export function addTfServingRoutes(router: Router<Handler>, deps: TfServingRoute
     const model = req.params['model']!;
     const version = req.params['version'];
     // TF requests carry no datatypes: read them from the model, which also names a missing model
-    // before the body is blamed.
-    const signature = manager.metadata(model, version);
+    // before the body is blamed; the shapes the lists announce are checked before any is read.
+    const spec = manager.servable(model, version);
+    const body = await req.body();
+    checkBodySize(body.byteLength, manager.bodyBounds(model, version), undefined, model);
     const { request, format } = decodePredictRequest(
-      await req.body(),
+      body,
       { model, ...(version !== undefined ? { version } : {}) },
-      signature,
+      spec,
+      (inputs) => checkInputs(inputs, spec),
     );
     const response = await service.infer(request);
     return {

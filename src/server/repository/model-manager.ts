@@ -13,7 +13,8 @@ import type { ModelConfig, VersionPolicy } from '../../spec/index.js';
 import type { Backend, InferCall, LoadedModel } from '../backends/index.js';
 import { type BatchExecutor, DynamicBatcher, realTimers } from '../batching/index.js';
 import type { ModelMetrics, VersionMetrics } from '../metrics/model-metrics.js';
-import { checkModelName, parseVersion } from './model-name.js';
+import { type BodyBounds, bodyBounds } from '../request-bounds.js';
+import { checkModelName, parseVersion, versionFromText } from './model-name.js';
 import { type ScannedModel, scanModel, scanRepository } from './scan.js';
 import { type CurrentVersion, planVersions, type SlotState } from './version-policy.js';
 
@@ -26,6 +27,8 @@ interface VersionSlot {
   loaded: LoadedModel | undefined;
   inputs: readonly TensorSpec[];
   outputs: readonly TensorSpec[];
+  /** The largest request bodies its inputs can need (undefined: unbounded), decided at load. */
+  bounds: BodyBounds | undefined;
   reason: string | undefined;
   inflight: number;
   drained: (() => void) | undefined;
@@ -48,6 +51,16 @@ export interface Lease {
   readonly loaded: LoadedModel;
   readonly metrics: VersionMetrics;
   release(): void;
+}
+
+/** What a front end checks a request against before decoding it: the version that would answer. */
+export interface ServableModel {
+  readonly name: string;
+  readonly version: number;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** 0 when the model does not batch. */
+  readonly maxBatchSize: number;
 }
 
 /** What `GET /v2/models/{m}[/versions/{v}]` shows. */
@@ -212,6 +225,7 @@ export class ModelManager {
       loaded: undefined,
       inputs: [],
       outputs: [],
+      bounds: undefined,
       reason: undefined,
       inflight: 0,
       drained: undefined,
@@ -239,6 +253,7 @@ export class ModelManager {
         : loaded;
       slot.inputs = mergeSpecs(config.inputs, loaded.inputs, 'inputs', entry.name);
       slot.outputs = mergeSpecs(config.outputs, loaded.outputs, 'outputs', entry.name);
+      slot.bounds = bodyBounds({ inputs: slot.inputs, maxBatchSize: config.maxBatchSize });
       if (this.closing) throw new Error('the server is shutting down');
       if (entry.slots.get(version) !== slot || !this.wanted(entry.name))
         throw new Error('the model was unloaded while loading');
@@ -339,8 +354,44 @@ export class ModelManager {
 
   /** Throws what `acquire` would (bad name, unknown model or version, not ready) without leasing. */
   assertServable(model: string, version?: string): void {
+    this.servable(model, version);
+  }
+
+  /**
+   * The inputs of the version `acquire` would lease now, for a front end to check a request
+   * against before decoding it; throws what `acquire` would. (The lease, taken after decoding,
+   * is checked again: a reload in between may change the version.)
+   */
+  servable(model: string, version?: string): ServableModel {
     checkModelName(model);
-    this.pick(model, version === undefined ? undefined : parseVersion(version));
+    const slot = this.pick(model, version === undefined ? undefined : parseVersion(version));
+    return {
+      name: model,
+      version: slot.version,
+      inputs: slot.inputs,
+      outputs: slot.outputs,
+      maxBatchSize: slot.config.maxBatchSize,
+    };
+  }
+
+  /**
+   * The body bounds of the version a request would get, decided at its load; undefined when
+   * unbounded or when no such version is ready (the route then answers why). Never throws: it
+   * runs on every request head, before the body is read.
+   */
+  bodyBounds(model: string, version?: string): BodyBounds | undefined {
+    const entry = this.models.get(model);
+    if (!entry || this.closing) return undefined;
+    if (version !== undefined) {
+      const v = versionFromText(version);
+      const slot = v === undefined ? undefined : entry.slots.get(v);
+      return slot?.state === 'ready' ? slot.bounds : undefined;
+    }
+    let best: VersionSlot | undefined;
+    for (const slot of entry.slots.values()) {
+      if (slot.state === 'ready' && (!best || slot.version > best.version)) best = slot;
+    }
+    return best?.bounds;
   }
 
   private entry(model: string): ModelEntry {

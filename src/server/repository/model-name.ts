@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../../core/index.js';
+import { InvalidRequestError, previewJson } from '../../core/index.js';
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -17,13 +17,26 @@ export function checkModelName(name: string, field = 'model name'): void {
   }
 }
 
-/** Parses a version path segment; throws a 400 for anything but a positive integer. */
+/**
+ * A version number from its text (a path segment, a folder name), or undefined when the text is
+ * not a positive integer written plainly. Versions stop at 2^53 - 1 (Number.MAX_SAFE_INTEGER):
+ * past it a number cannot hold every integer, and `9999999999999999` read as one became
+ * 10000000000000000, another version's name.
+ */
+export function versionFromText(text: string): number | undefined {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) return undefined;
+  const v = Number(text);
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+/** Parses a version path segment; throws a 400 for anything but a positive integer up to 2^53 - 1. */
 export function parseVersion(text: string): number {
-  if (!/^[1-9][0-9]{0,15}$/.test(text)) {
-    throw new InvalidRequestError(
-      'FLT_INVALID_VERSION',
-      `version: ${JSON.stringify(text)} is not a positive integer`,
-    );
+  const v = versionFromText(text);
+  if (v === undefined) {
+    const why = /^[1-9][0-9]*$/.test(text)
+      ? `is larger than the largest version, ${Number.MAX_SAFE_INTEGER}`
+      : 'is not a positive integer';
+    throw new InvalidRequestError('FLT_INVALID_VERSION', `version: ${previewJson(text)} ${why}`);
   }
-  return Number(text);
+  return v;
 }

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlotillaError } from '../../core/index.js';
 import { type ModelConfig, parseModelConfigYaml } from '../../spec/index.js';
-import { isValidModelName } from './model-name.js';
+import { isValidModelName, versionFromText } from './model-name.js';
 import type { DiskVersion } from './version-policy.js';
 
 /** One model folder as a scan found it. */
@@ -65,7 +65,7 @@ export async function scanModel(
   } catch (err) {
     configError = err instanceof FlotillaError ? err.message : String(err);
   }
-  const versionDirs = entries.filter((e) => e.isDirectory() && /^[1-9][0-9]{0,15}$/.test(e.name));
+  const versionDirs = entries.filter((e) => e.isDirectory() && versionFromText(e.name) !== undefined);
   if (!hasConfig && versionDirs.length === 0) return undefined;
   const versions = await Promise.all(
     versionDirs.map(async (e) => ({
