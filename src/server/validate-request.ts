@@ -106,19 +106,25 @@ export function validateRequest(
   const batchSize = checkInputs(req.inputs, { name: model.name, inputs: model.inputs, maxBatchSize });
   const given = new Map(req.inputs.map((t) => [t.name, t]));
   const inputs = model.inputs.map((spec) => given.get(spec.name)!);
-  let outputs: string[];
-  if (req.outputs && req.outputs.length > 0) {
-    outputs = req.outputs.map((o) => {
-      if (!model.outputs.some((s) => s.name === o.name)) {
-        throw new InvalidRequestError(
-          'FLT_UNKNOWN_OUTPUT',
-          `output "${o.name}" is not an output of model "${model.name}" (outputs: ${model.outputs.map((s) => s.name).join(', ')})`,
-        );
-      }
-      return o.name;
-    });
-  } else {
-    outputs = model.outputs.map((s) => s.name);
-  }
-  return { inputs, outputs, batchSize };
+  return { inputs, outputs: checkOutputs(req.outputs ?? [], model), batchSize };
+}
+
+/**
+ * The output names to compute: those requested, each one the model's (refused otherwise), or every
+ * output of the model when none is requested. Front ends run it before decoding tensor data too.
+ */
+export function checkOutputs(
+  requested: readonly { readonly name: string }[],
+  model: { readonly name: string; readonly outputs: readonly TensorSpec[] },
+): string[] {
+  if (requested.length === 0) return model.outputs.map((s) => s.name);
+  return requested.map((o) => {
+    if (!model.outputs.some((s) => s.name === o.name)) {
+      throw new InvalidRequestError(
+        'FLT_UNKNOWN_OUTPUT',
+        `output "${o.name}" is not an output of model "${model.name}" (outputs: ${model.outputs.map((s) => s.name).join(', ')})`,
+      );
+    }
+    return o.name;
+  });
 }

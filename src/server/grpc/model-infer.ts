@@ -1,4 +1,4 @@
-import { InvalidRequestError, type Tensor, type TensorSpec } from '../../core/index.js';
+import { InvalidRequestError } from '../../core/index.js';
 import {
   decodeModelInferData,
   encodeModelInferResponse,
@@ -8,50 +8,20 @@ import {
   readModelInferHeader,
 } from '../../protocol/oip-grpc/index.js';
 import type { InferenceService } from '../inference-service.js';
-import type { ModelManager } from '../repository/model-manager.js';
-import { validateRequest } from '../validate-request.js';
+import type { ModelManager, ServableModel } from '../repository/model-manager.js';
+import { checkInputs, checkOutputs } from '../validate-request.js';
 
 /** What a request is checked against: the inputs and outputs of the version that would serve it. */
-export interface ModelSpec {
-  readonly name: string;
-  readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-  readonly maxBatchSize: number;
-}
-
-/** The spec of the version `acquire` picks (the lease is returned at once; `infer` takes its own). */
-export function modelSpec(manager: ModelManager, model: string, version: string | undefined): ModelSpec {
-  const lease = manager.acquire(model, version);
-  try {
-    return {
-      name: model,
-      inputs: lease.inputs,
-      outputs: lease.outputs,
-      maxBatchSize: lease.config.maxBatchSize,
-    };
-  } finally {
-    lease.release();
-  }
-}
-
-/** Placeholder data: `validateRequest` reads names, datatypes and shapes only. */
-const NO_DATA = new Uint8Array(0);
+export type ModelSpec = Omit<ServableModel, 'version'>;
 
 /**
  * Checks a request's header against the model with the rules of `validateRequest` (input names,
  * datatypes, shapes, max_batch_size, output names) before any tensor data is decoded.
- * TODO(issue 19): share REST's data-less spec check once both paths are merged.
  */
 export function checkHeader(header: ModelInferHeader, spec: ModelSpec): void {
   const env = header.envelope;
-  const inputs = header.inputs.map(
-    (h) => ({ name: h.name, datatype: h.datatype, shape: h.shape, data: NO_DATA }) as Tensor,
-  );
-  validateRequest(
-    { model: spec.name, inputs, ...(header.outputs.length > 0 ? { outputs: header.outputs } : {}) },
-    spec,
-    spec.maxBatchSize,
-  );
+  checkInputs(header.inputs, spec);
+  checkOutputs(header.outputs, spec);
   // More inputs than the model has always repeat or add a name, which validateRequest refuses.
   if (env.inputs > spec.inputs.length)
     throw new InvalidRequestError(
@@ -77,7 +47,7 @@ export async function modelInfer(
   bytes: Uint8Array,
 ): Promise<ModelInferResponseMessage> {
   const envelope = readModelInferEnvelope(bytes);
-  const spec = modelSpec(deps.manager, envelope.model, envelope.version || undefined);
+  const spec = deps.manager.servable(envelope.model, envelope.version || undefined);
   const header = readModelInferHeader(envelope, {
     inputs: spec.inputs.length + 1,
     outputs: spec.outputs.length + 1,
