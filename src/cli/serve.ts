@@ -31,6 +31,8 @@ import {
   Router,
   tuneHeapForServing,
 } from '../server/index.js';
+import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import { watchCertificates } from './tls-flags.js';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
@@ -53,6 +55,8 @@ export interface ServeOptions {
   readonly exitWithParent?: boolean;
   /** Server processes sharing the ports (1: this process serves). */
   readonly processes?: number;
+  /** Serve HTTPS and gRPC over TLS with these files (`--tls-cert`, `--tls-key`, `--tls-client-ca`). */
+  readonly tls?: ServerTlsFiles | undefined;
 }
 
 function checkRepository(dir: string): string {
@@ -165,6 +169,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     : undefined;
   const repository = member ? groupRepository(manager, member) : undefined;
   let accepting = true;
+  const tls = watchCertificates(options.tls, logger);
   const router = new Router<Handler>();
   addOipRoutes(router, {
     manager,
@@ -184,6 +189,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       port: options.httpPort,
       maxBodyBytes: options.maxBody,
       bodyAlignment: oipBodyAlignment,
+      tls,
     },
     router,
     logger,
@@ -236,7 +242,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const address = await http.listen();
   const GrpcServer = await loadGrpcServer();
   grpc = new GrpcServer(
-    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
+    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
     {
       manager,
       service,
@@ -249,7 +255,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   );
   const grpcPort = (await grpc.start()).port;
   logger.info('listening', {
-    http: `http://${options.host}:${address.port}`,
+    http: `${scheme(tls)}://${options.host}:${address.port}`,
     grpc: grpcAddress(options.host, grpcPort),
     repository: root,
     ...(inGroup ? { pid: process.pid } : {}),

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { OipGrpcClient, OipHttpClient } from '../../src/client/index.js';
+import { readClientTls } from '../../src/tls/index.js';
+import { fingerprint, makeTestPki, type TestPki } from '../helpers/certs.js';
+import { type FlotillaProcess, startServe, waitFor } from '../helpers/flotilla-process.js';
+import { argmaxRows, digitsRequest, heldOutDigits } from '../helpers/mnist.js';
+import { EXAMPLE_MODELS } from '../helpers/paths.js';
+import { hostPort, peerFingerprint } from '../helpers/tls-probe.js';
+
+const digits = heldOutDigits().slice(0, 8);
+
+/** Starts `flotilla serve` with TLS flags and waits until it is ready over HTTPS. */
+async function startTlsServe(args: readonly string[], tls: ReturnType<typeof readClientTls>) {
+  const server = await startServe(
+    ['--model-repository', EXAMPLE_MODELS, '--models', 'mnist', '--poll-interval', '0', ...args],
+    { waitReady: false },
+  );
+  const probe = new OipHttpClient({ baseUrl: server.url, tls });
+  await waitFor(async () => (await probe.status('/v2/health/ready')) === 200, 60_000, 'server ready');
+  await probe.close();
+  return server;
+}
+
+function checkDigits(probs: Float32Array): void {
+  const hits = argmaxRows(probs, digits.length).filter((p, i) => p === digits[i]!.label).length;
+  assert.ok(hits >= digits.length - 1, `${hits} of ${digits.length} digits right`);
+}
+
+describe('finding 7: serve speaks TLS on HTTP and gRPC, reloading its certificate', () => {
+  let pki: TestPki;
+  let server: FlotillaProcess;
+  let live: { cert: string; key: string };
+
+  before(async () => {
+    pki = makeTestPki();
+    // The server reads these paths; the reload test overwrites them.
+    live = { cert: join(pki.dir, 'live.pem'), key: join(pki.dir, 'live-key.pem') };
+    copyFileSync(pki.server.cert, live.cert);
+    copyFileSync(pki.server.key, live.key);
+    server = await startTlsServe(
+      ['--tls-cert', live.cert, '--tls-key', live.key],
+      readClientTls({ caFile: pki.ca }, 'test'),
+    );
+  });
+  after(async () => {
+    assert.equal(await server?.stop(), 0);
+    pki?.remove();
+  });
+
+  it('logs an https:// URL', () => assert.match(server.url, /^https:\/\//));
+
+  it('answers Triton/KServe-style OIP clients over HTTPS (JSON and binary) and gRPC-TLS (typed and raw)', async () => {
+    const tls = readClientTls({ caFile: pki.ca }, 'test');
+    const http = new OipHttpClient({ baseUrl: server.url, tls });
+    const grpc = new OipGrpcClient({ address: server.grpcAddress, tls });
+    try {
+      const req = digitsRequest(digits, '2');
+      for (const res of [
+        await http.infer(req),
+        await http.infer(req, { binaryInputs: true, binaryOutputs: true }),
+        await grpc.infer(req),
+        await grpc.infer(req, { raw: true }),
+      ])
+        checkDigits(res.outputs[0]!.data as Float32Array);
+    } finally {
+      await http.close();
+      grpc.close();
+    }
+  });
+
+  it('refuses plain HTTP and plaintext gRPC on the TLS ports', async () => {
+    const plainUrl = server.url.replace('https://', 'http://');
+    await assert.rejects(request(`${plainUrl}/v2/health/live`, { headersTimeout: 5000 }));
+    const grpc = new OipGrpcClient({ address: server.grpcAddress });
+    try {
+      await assert.rejects(grpc.serverReady());
+    } finally {
+      grpc.close();
+    }
+  });
+
+  it('refuses a client that does not trust the certificate', async () => {
+    const other = pki.foreign();
+    const http = new OipHttpClient({ baseUrl: server.url, tls: readClientTls({ caFile: other.ca }, 'test') });
+    try {
+      await assert.rejects(http.status('/v2/health/live'), /certificate/);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('serves a certificate replaced on disk to new connections, on both ports, within seconds', async () => {
+    const ca = readFileSync(pki.ca);
+    const httpAddr = hostPort(server.url);
+    const grpcAddr = hostPort(server.grpcAddress);
+    assert.equal(await peerFingerprint(httpAddr, { ca }), fingerprint(pki.server.cert));
+    assert.equal(await peerFingerprint(grpcAddr, { ca, alpn: 'h2' }), fingerprint(pki.server.cert));
+    const next = pki.issueServer('server-next');
+    const started = Date.now();
+    copyFileSync(next.key, live.key);
+    copyFileSync(next.cert, live.cert);
+    const want = fingerprint(next.cert);
+    await waitFor(
+      async () => (await peerFingerprint(httpAddr, { ca })) === want,
+      10_000,
+      'new HTTP certificate',
+    );
+    await waitFor(
+      async () => (await peerFingerprint(grpcAddr, { ca, alpn: 'h2' })) === want,
+      10_000,
+      'new gRPC certificate',
+    );
+    assert.ok(Date.now() - started < 5000, `reloaded in ${Date.now() - started} ms`);
+    assert.match(server.logs(), /TLS certificate reloaded/);
+    // Inference still works on the new certificate.
+    const http = new OipHttpClient({ baseUrl: server.url, tls: readClientTls({ caFile: pki.ca }, 'test') });
+    try {
+      checkDigits((await http.infer(digitsRequest(digits, '2'))).outputs[0]!.data as Float32Array);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('finding 7: serve --tls-client-ca requires client certificates (mTLS)', () => {
+  let pki: TestPki;
+  let server: FlotillaProcess;
+
+  before(async () => {
+    pki = makeTestPki();
+    server = await startTlsServe(
+      ['--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--tls-client-ca', pki.ca],
+      readClientTls({ caFile: pki.ca, certFile: pki.client.cert, keyFile: pki.client.key }, 'test'),
+    );
+  });
+  after(async () => {
+    assert.equal(await server?.stop(), 0);
+    pki?.remove();
+  });
+
+  it('refuses clients without a certificate on HTTP and gRPC', async () => {
+    const tls = readClientTls({ caFile: pki.ca }, 'test');
+    const http = new OipHttpClient({ baseUrl: server.url, tls });
+    const grpc = new OipGrpcClient({ address: server.grpcAddress, tls });
+    try {
+      await assert.rejects(http.status('/v2/health/live'));
+      await assert.rejects(grpc.serverReady());
+    } finally {
+      await http.close();
+      grpc.close();
+    }
+  });
+
+  it('answers clients with a certificate the CA signed on HTTP and gRPC', async () => {
+    const tls = readClientTls({ caFile: pki.ca, certFile: pki.client.cert, keyFile: pki.client.key }, 'test');
+    const http = new OipHttpClient({ baseUrl: server.url, tls });
+    const grpc = new OipGrpcClient({ address: server.grpcAddress, tls });
+    try {
+      checkDigits((await http.infer(digitsRequest(digits, '2'))).outputs[0]!.data as Float32Array);
+      assert.equal(await grpc.serverReady(), true);
+    } finally {
+      await http.close();
+      grpc.close();
+    }
+  });
+});
