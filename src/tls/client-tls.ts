@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../core/index.js';
+import type { UpstreamTlsSpec } from '../spec/index.js';
 
 /** How a client (the gateway to its replicas, the bench, the client library) speaks TLS. */
 export interface ClientTlsFiles {
@@ -55,11 +56,14 @@ export function readClientTls(
 }
 
 /** Connection options for a TLS connection to `host` with `tls`: SNI is never an IP address. */
-export function connectOptions(tls: ClientTls, host: string): ConnectionOptions {
+export function connectOptions(tls: ClientTls, host: string): ClientTls & { ALPNProtocols: string[] } {
   const bare = host.replace(/^\[|\]$/g, '');
   const servername = tls.servername ?? (isIp(bare) ? undefined : bare);
   return {
-    ...tls,
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized,
     ...(servername !== undefined ? { servername } : {}),
     ALPNProtocols: ['http/1.1'],
   };
@@ -67,4 +71,33 @@ export function connectOptions(tls: ClientTls, host: string): ConnectionOptions 
 
 function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+/** Client TLS with an identity: the same files' contents give the same `id`. */
+export interface IdentifiedClientTls extends ClientTls {
+  /** A digest of the settings and file contents: replicas are rebuilt when it changes. */
+  readonly id: string;
+}
+
+/** Reads client TLS files and tags them with a digest of what was read. */
+export function readIdentifiedClientTls(files: ClientTlsFiles, what: string): IdentifiedClientTls {
+  const tls = readClientTls(files, what);
+  const h = createHash('sha256');
+  for (const part of [tls.ca, tls.cert, tls.key]) h.update(part ?? '').update('\0');
+  h.update(`${tls.servername ?? ''}\0${tls.rejectUnauthorized}`);
+  return { ...tls, id: h.digest('hex').slice(0, 16) };
+}
+
+/** A service file's `tls:` of static endpoints, read (`what` names it in errors). */
+export function upstreamTls(spec: UpstreamTlsSpec, what: string): IdentifiedClientTls {
+  return readIdentifiedClientTls(
+    {
+      caFile: spec.caFile,
+      certFile: spec.certFile,
+      keyFile: spec.keyFile,
+      serverName: spec.serverName,
+      insecure: spec.insecureSkipVerify,
+    },
+    what,
+  );
 }
