@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { OipGrpcClient, OipHttpClient } from '../../src/client/index.js';
 import { readClientTls } from '../../src/tls/index.js';
 import { fingerprint, makeTestPki, type TestPki } from '../helpers/certs.js';
@@ -69,6 +70,35 @@ describe('finding 7: serve speaks TLS on HTTP and gRPC, reloading its certificat
     } finally {
       await http.close();
       grpc.close();
+    }
+  });
+
+  it('hands a connection the fast path does not take (a chunked body) to node:http, over TLS too', async () => {
+    const agent = new Agent({ connect: { ca: readFileSync(pki.ca) }, connections: 1 });
+    const body = JSON.stringify({
+      inputs: [{ name: 'image', shape: [1, 784], datatype: 'FP32', data: Array.from(digits[0]!.pixels) }],
+    });
+    // No content-length: undici sends it chunked, which the raw-socket fast path hands over.
+    async function* chunked() {
+      yield body.slice(0, 1000);
+      yield body.slice(1000);
+    }
+    try {
+      const res = await request(`${server.url}/v2/models/mnist/versions/2/infer`, {
+        method: 'POST',
+        body: Readable.from(chunked()),
+        headers: { 'content-type': 'application/json' },
+        dispatcher: agent,
+      });
+      const answer = (await res.body.json()) as { outputs: { data: number[] }[] };
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(argmaxRows(Float32Array.from(answer.outputs[0]!.data), 1), [digits[0]!.label]);
+      // The same (handed-over) connection keeps serving.
+      const again = await request(`${server.url}/v2/health/live`, { dispatcher: agent });
+      await again.body.dump();
+      assert.equal(again.statusCode, 200);
+    } finally {
+      await agent.close();
     }
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, FlotillaError } from '../../src/core/index.js';
+import { parseServiceFileYaml, SERVICE_FILE_DEFAULTS } from '../../src/spec/index.js';
 import {
   type CertificateDeps,
   CertificatesProvider,
@@ -171,6 +172,43 @@ describe('readClientTls', () => {
     assert.throws(
       () => readClientTls({ certFile: 'c' }, 'services.a.variants[0].tls', read),
       /needs its key/,
+    );
+  });
+});
+
+describe('service file: tls of static endpoints (finding 7)', () => {
+  const parse = (variant: string) =>
+    parseServiceFileYaml(
+      `services:\n  m:\n    variants:\n      - ${variant}\n`,
+      '/etc/flotilla/services.yaml',
+    );
+
+  it('resolves files against the service file folder, with verification on by default', () => {
+    const file = parse(
+      '{ tag: a, endpoints: "h:1", tls: { ca: certs/ca.pem, cert: /abs/c.pem, key: k.pem, serverName: m.internal } }',
+    );
+    const runs = file.services[0]!.variants[0]!.runs;
+    assert.equal(runs.kind, 'endpoints');
+    assert.deepEqual(runs.kind === 'endpoints' ? runs.tls : undefined, {
+      caFile: '/etc/flotilla/certs/ca.pem',
+      certFile: '/abs/c.pem',
+      keyFile: '/etc/flotilla/k.pem',
+      serverName: 'm.internal',
+      insecureSkipVerify: SERVICE_FILE_DEFAULTS.tls.insecureSkipVerify,
+    });
+    const empty = parse('{ tag: a, endpoints: "h:1", tls: {} }').services[0]!.variants[0]!.runs;
+    assert.deepEqual(empty.kind === 'endpoints' ? empty.tls : undefined, { insecureSkipVerify: false });
+  });
+
+  it('refuses a certificate without its key, unknown keys, and tls on a managed variant', () => {
+    assert.throws(
+      () => parse('{ tag: a, endpoints: "h:1", tls: { cert: c.pem } }'),
+      /cert and key go together/,
+    );
+    assert.throws(() => parse('{ tag: a, endpoints: "h:1", tls: { caFile: c.pem } }'), /caFile/);
+    assert.throws(
+      () => parse('{ tag: a, command: "x", tls: {} }'),
+      /variants\[0\]\.tls: tls is for static endpoints/,
     );
   });
 });
