@@ -5,8 +5,8 @@ import { ServerCertificates, type ServerTlsFiles, systemCertificateDeps } from '
 
 /**
  * `--tls-cert`, `--tls-key` and `--tls-client-ca`, shared by `serve`, `gateway` and `up`: the
- * listener's certificate (reloaded when the files change) and, for mTLS, the CA clients' must
- * chain to.
+ * listener's certificate (reloaded when the files change) and, for mTLS, the CA clients'
+ * certificates must chain to.
  */
 export function addServerTlsFlags(command: Command, listeners: string): Command {
   return command

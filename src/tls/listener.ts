@@ -14,10 +14,9 @@ export function createListener(
 ): Server {
   if (!tls) return createNetServer({ noDelay: true }, onConnection);
   const server = createTlsServer({ ...tls.serverOptions(), noDelay: true, ALPNProtocols: ['http/1.1'] });
+  // A client that fails its handshake (plain HTTP, no or an untrusted client certificate) loses
+  // only its own connection: Node destroys that socket before 'secureConnection'.
   server.on('secureConnection', onConnection);
-  // A client that fails its handshake (plain HTTP, an untrusted client certificate) only loses
-  // its own connection; without a listener Node would log nothing either, but say so on purpose.
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
   const unsubscribe = tls.onChange((m) => server.setSecureContext(contextOptions(m)));
   server.once('close', unsubscribe);
   return server;

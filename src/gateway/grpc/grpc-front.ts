@@ -49,7 +49,6 @@ export interface GrpcFrontDeps {
 /** An HTTP/2 TLS listener that takes every certificate reload. */
 function secureServer(tls: ServerCertificates): Http2SecureServer {
   const server = createSecureServer(tls.serverOptions());
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
   server.once(
     'close',
     tls.onChange((m) => server.setSecureContext(contextOptions(m))),
