@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { OipGrpcClient, OipHttpClient } from '../../src/client/index.js';
 import { readClientTls } from '../../src/tls/index.js';
 import { fingerprint, makeTestPki, type TestPki } from '../helpers/certs.js';
 import { type FlotillaProcess, startServe, waitFor } from '../helpers/flotilla-process.js';
 import { argmaxRows, digitsRequest, heldOutDigits } from '../helpers/mnist.js';
-import { EXAMPLE_MODELS } from '../helpers/paths.js';
+import { CLI, EXAMPLE_MODELS } from '../helpers/paths.js';
 import { hostPort, peerFingerprint } from '../helpers/tls-probe.js';
 
 const digits = heldOutDigits().slice(0, 8);
@@ -195,6 +197,42 @@ describe('finding 7: serve --tls-client-ca requires client certificates (mTLS)',
     } finally {
       await http.close();
       grpc.close();
+    }
+  });
+});
+
+describe('finding 7: TLS flags that cannot work stop serve at once, naming the flag', () => {
+  const run = promisify(execFile);
+  const fails = async (args: readonly string[]): Promise<string> => {
+    try {
+      await run(process.execPath, [CLI, 'serve', '--model-repository', EXAMPLE_MODELS, ...args], {
+        timeout: 20_000,
+      });
+    } catch (err) {
+      const e = err as { code: number; stderr: string };
+      assert.equal(e.code, 1);
+      return e.stderr;
+    }
+    return assert.fail('expected flotilla serve to exit 1');
+  };
+
+  it('a certificate without its key, a missing file, a key of another certificate', async () => {
+    const pki = makeTestPki();
+    try {
+      assert.match(
+        await fails(['--tls-cert', pki.server.cert]),
+        /--tls-key: TLS needs both --tls-cert and --tls-key/,
+      );
+      assert.match(
+        await fails(['--tls-cert', join(pki.dir, 'nope.pem'), '--tls-key', pki.server.key]),
+        /--tls-cert: cannot read .*nope\.pem/,
+      );
+      assert.match(
+        await fails(['--tls-cert', pki.server.cert, '--tls-key', pki.client.key]),
+        /--tls-cert\/--tls-key: .*server\.pem/,
+      );
+    } finally {
+      pki.remove();
     }
   });
 });
