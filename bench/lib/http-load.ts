@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { type ClosedLoopResult, encodeHttpRequest, HttpPool, runClosedLoop } from '../../src/bench/index.js';
 
 /** One POST to send over and over. */
@@ -18,9 +19,12 @@ export async function closedLoopHttp(
   load: HttpLoad,
   concurrency: number,
   durationMs: number,
+  /** For an `https://` url: the trust settings (CA) of the TLS connections. */
+  tls?: ConnectionOptions,
 ): Promise<ClosedLoopResult> {
   const u = new URL(url);
   const pool = new HttpPool({
+    ...(tls ? { tls } : {}),
     host: u.hostname,
     port: Number(u.port),
     connections: concurrency,

@@ -42,6 +42,10 @@ export interface BenchFlags {
   readonly csv?: string;
   readonly html?: string;
   readonly progress?: boolean;
+  /** PEM CA bundle trusted for `https://` and `grpcs://` endpoints (default: Node's built-in roots). */
+  readonly tlsCa?: string;
+  /** Skip verifying TLS certificates (self-signed test servers). */
+  readonly insecure?: boolean;
 }
 
 const bad = (message: string): BenchArgumentError => new BenchArgumentError(message);
@@ -140,16 +144,20 @@ export function parseHeaders(list: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** The endpoints to run against, in switching order: HTTP base URLs, or gRPC `host:port`. */
+/**
+ * The endpoints to run against, in switching order: HTTP(S) base URLs, or gRPC `host:port`
+ * (`grpcs://host:port` kept as is: gRPC over TLS).
+ */
 export function endpointsFromFlags(f: BenchFlags): string[] {
   const list =
     f.endpoints && f.endpoints.length > 0 ? f.endpoints : [f.protocol === 'grpc' ? f.grpcUrl : f.url];
   return list.map((e) => {
     if (f.protocol === 'grpc') {
-      const address = e.replace(/^grpc:\/\//, '');
+      const secure = e.startsWith('grpcs://');
+      const address = e.replace(/^grpcs?:\/\//, '');
       if (!/^[^/:\s]+:\d+$/.test(address) && !/^\[[0-9a-f:]+\]:\d+$/i.test(address))
         throw bad(`gRPC endpoint ${JSON.stringify(e)}: expected host:port, e.g. 127.0.0.1:8001`);
-      return address;
+      return secure ? `grpcs://${address}` : address;
     }
     let url: URL;
     try {
@@ -157,7 +165,8 @@ export function endpointsFromFlags(f: BenchFlags): string[] {
     } catch {
       throw bad(`endpoint ${JSON.stringify(e)}: not a URL (expected e.g. http://127.0.0.1:8000)`);
     }
-    if (url.protocol !== 'http:') throw bad(`endpoint ${JSON.stringify(e)}: only http:// URLs are supported`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw bad(`endpoint ${JSON.stringify(e)}: only http:// and https:// URLs are supported`);
     if (url.search || url.hash)
       throw bad(`endpoint ${JSON.stringify(e)}: no query or fragment, only a base path`);
     return url.href.replace(/\/+$/, '');

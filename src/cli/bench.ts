@@ -29,6 +29,7 @@ import {
 } from '../bench/index.js';
 import { OipGrpcClient, OipGrpcError, OipHttpClient, OipHttpError } from '../client/index.js';
 import { FlotillaError, NotFoundError, seededRandom, systemClock } from '../core/index.js';
+import { type ClientTls, connectOptions } from '../tls/index.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -57,15 +58,27 @@ function readFlagFile(flag: string, file: string): string {
   }
 }
 
+/** `--tls-ca` and `--insecure`: how `https://` and `grpcs://` endpoints are trusted. */
+function benchTls(f: BenchFlags): ClientTls {
+  const ca = f.tlsCa === undefined ? undefined : Buffer.from(readFlagFile('--tls-ca', f.tlsCa));
+  return { ...(ca ? { ca } : {}), rejectUnauthorized: f.insecure !== true };
+}
+
+/** A gRPC client for `host:port`, or over TLS for `grpcs://host:port`. */
+function grpcClient(endpoint: string, tls: ClientTls): OipGrpcClient {
+  const secure = endpoint.startsWith('grpcs://');
+  return new OipGrpcClient({ address: endpoint.replace(/^grpcs:\/\//, ''), ...(secure ? { tls } : {}) });
+}
+
 /** Metadata from one endpoint, turning "no answer" and "no such model" into the errors that exit 2. */
-async function fetchMetadata(f: BenchFlags, endpoint: string): Promise<ModelMetadata> {
+async function fetchMetadata(f: BenchFlags, endpoint: string, tls: ClientTls): Promise<ModelMetadata> {
   const v = f.modelVersion === undefined ? '' : `/versions/${encodeURIComponent(f.modelVersion)}`;
   const what = `model "${f.model}"${f.modelVersion === undefined ? '' : ` version ${f.modelVersion}`}`;
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error(`no answer within ${f.timeout} ms`)), f.timeout).unref(),
   );
   if (f.protocol === 'grpc') {
-    const client = new OipGrpcClient({ address: endpoint });
+    const client = grpcClient(endpoint, tls);
     try {
       const m = await Promise.race([client.modelMetadata(f.model, f.modelVersion), timeout]);
       return parseModelMetadata(m, `gRPC ModelMetadata at ${endpoint}`);
@@ -81,7 +94,7 @@ async function fetchMetadata(f: BenchFlags, endpoint: string): Promise<ModelMeta
       client.close();
     }
   }
-  const client = new OipHttpClient({ baseUrl: endpoint, connections: 1 });
+  const client = new OipHttpClient({ baseUrl: endpoint, connections: 1, tls });
   try {
     const m = await Promise.race([client.getJson(`/v2/models/${encodeURIComponent(f.model)}${v}`), timeout]);
     return parseModelMetadata(m, `GET ${endpoint}/v2/models/${f.model}${v}`);
@@ -119,7 +132,8 @@ async function run(f: BenchFlags): Promise<number> {
   const plan = planFromFlags(f);
   const endpoints = endpointsFromFlags(f);
   const headers = parseHeaders(f.header ?? []);
-  const metas = await Promise.all(endpoints.map((e) => fetchMetadata(f, e)));
+  const tls = benchTls(f);
+  const metas = await Promise.all(endpoints.map((e) => fetchMetadata(f, e, tls)));
   const meta = metas[0]!;
   const { payloads, source, labelOutput } = selectPayloads(f, meta, readFlagFile);
   const ref: ModelRef = {
@@ -147,16 +161,19 @@ async function run(f: BenchFlags): Promise<number> {
   const tensors = payloads.map((p) => p.inputs);
   const targets: Target[] = endpoints.map((endpoint) => {
     if (f.protocol === 'grpc') {
-      const client = new OipGrpcClient({ address: endpoint });
+      const client = grpcClient(endpoint, tls);
       return new GrpcTarget(
         { address: endpoint, ref, payloads: tensors, ...(check ? { check } : {}) },
         { client },
       );
     }
     const url = new URL(endpoint);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const https = url.protocol === 'https:';
     const pool = new HttpPool({
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 80),
+      host,
+      port: Number(url.port || (https ? 443 : 80)),
+      ...(https ? { tls: connectOptions(tls, host) } : {}),
       connections,
       pipelining: f.pipelining,
       timeoutMs: f.timeout,
@@ -234,10 +251,19 @@ export function benchCommand(): Command {
     .option('--model-version <version>', 'model version (default: the newest ready one)')
     .option(
       '--url <url>',
-      'HTTP base URL of a server or gateway (a path is a prefix)',
+      'HTTP or HTTPS base URL of a server or gateway (a path is a prefix)',
       'http://127.0.0.1:8000',
     )
-    .option('--grpc-url <host:port>', 'gRPC address for --protocol grpc', '127.0.0.1:8001')
+    .option(
+      '--grpc-url <host:port>',
+      'gRPC address for --protocol grpc (grpcs://host:port: gRPC over TLS)',
+      '127.0.0.1:8001',
+    )
+    .option(
+      '--tls-ca <file>',
+      "PEM CA bundle trusted for https:// and grpcs:// endpoints (default: Node's roots)",
+    )
+    .option('--insecure', 'do not verify TLS certificates (self-signed test servers only)')
     .addOption(new Option('--protocol <protocol>', 'wire protocol').choices(PROTOCOLS).default('oip'))
     .option(
       '--endpoints <list>',

@@ -3,8 +3,10 @@ import { Command, Option } from 'commander';
 import { createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
 import { checkStaticOnly, Gateway } from '../gateway/index.js';
 import type { ServiceFile } from '../spec/index.js';
+import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { parseBytes, parsePort } from './parse-options.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
+import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
 
 /** Flags of `flotilla gateway`, parsed. */
 export interface GatewayCliOptions {
@@ -15,6 +17,8 @@ export interface GatewayCliOptions {
   readonly adminToken?: string;
   readonly maxBuffer: number;
   readonly logLevel: LogLevel;
+  /** Serve HTTPS and gRPC over TLS with these files. */
+  readonly tls?: ServerTlsFiles | undefined;
 }
 
 async function loadServiceFile(path: string): Promise<ServiceFile> {
@@ -28,6 +32,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   const path = resolve(options.config);
   const random = systemRandom;
+  const tls = watchCertificates(options.tls, logger);
   const gw = new Gateway(
     await loadServiceFile(path),
     {
@@ -37,6 +42,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       adminToken: options.adminToken,
       maxBufferBytes: options.maxBuffer,
       staticOnly: true,
+      tls,
     },
     {
       clock: systemClock,
@@ -67,7 +73,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   const address = await gw.listen();
   logger.info('listening', {
-    http: `http://${options.host}:${address.port}`,
+    http: `${scheme(tls)}://${options.host}:${address.port}`,
     grpc: gw.grpcAddress ? `${options.host}:${gw.grpcAddress.port}` : undefined,
     config: path,
     services: gw
@@ -79,7 +85,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
 
 /** The `flotilla gateway` command. */
 export function gatewayCommand(): Command {
-  return new Command('gateway')
+  const command = new Command('gateway')
     .description(
       'Route HTTP traffic to services by Host, path and model name; split it over weighted variants and balance it over replicas.',
     )
@@ -87,7 +93,7 @@ export function gatewayCommand(): Command {
     .option('--port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8080)
     .option(
       '--grpc-port <port>',
-      'gRPC port (HTTP/2 cleartext) for KServe/Triton clients, proxied to the replicas in grpcEndpoints (0 picks a free port; default: no gRPC)',
+      'gRPC port (HTTP/2; TLS with --tls-cert) for KServe/Triton clients, proxied to the replicas in grpcEndpoints (0 picks a free port; default: no gRPC)',
       parsePort,
     )
     .option(
@@ -121,6 +127,8 @@ export function gatewayCommand(): Command {
         ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
         maxBuffer: opts['maxBuffer'] as number,
         logLevel: opts['logLevel'] as LogLevel,
+        tls: serverTlsFiles(opts),
       });
     });
+  return addServerTlsFlags(command, 'HTTP and gRPC');
 }

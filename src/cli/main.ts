@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
+import { addServerTlsFlags, serverTlsFiles } from './tls-flags.js';
 import { VERSION } from './version.js';
 
 /**
@@ -25,8 +26,7 @@ const program = new Command()
   )
   .version(VERSION);
 
-program
-  .command('serve')
+addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
   .requiredOption(
     '--model-repository <dir>',
@@ -109,6 +109,7 @@ program
       logLevel: opts['logLevel'] as 'info',
       exitWithParent: opts['exitWithParent'] === true,
       processes: opts['processes'] as number,
+      tls: serverTlsFiles(opts),
     });
   });
 

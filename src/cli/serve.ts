@@ -32,6 +32,8 @@ import {
   Router,
   tuneHeapForServing,
 } from '../server/index.js';
+import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import { watchCertificates } from './tls-flags.js';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
@@ -54,6 +56,8 @@ export interface ServeOptions {
   readonly exitWithParent?: boolean;
   /** Server processes sharing the ports (1: this process serves). */
   readonly processes?: number;
+  /** Serve HTTPS and gRPC over TLS with these files (`--tls-cert`, `--tls-key`, `--tls-client-ca`). */
+  readonly tls?: ServerTlsFiles | undefined;
 }
 
 function checkRepository(dir: string): string {
@@ -166,6 +170,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     : undefined;
   const repository = member ? groupRepository(manager, member) : undefined;
   let accepting = true;
+  const tls = watchCertificates(options.tls, logger);
   const router = new Router<Handler>();
   addOipRoutes(router, {
     manager,
@@ -188,6 +193,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       // An inference request may send what its model's inputs can need at their largest shapes
       // (decided at load), not --max-body: see docs/protocols.md.
       bodyLimit: modelBodyLimit((model, version) => manager.bodyBounds(model, version), options.maxBody),
+      tls,
     },
     router,
     logger,
@@ -240,7 +246,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const address = await http.listen();
   const GrpcServer = await loadGrpcServer();
   grpc = new GrpcServer(
-    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage },
+    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
     {
       manager,
       service,
@@ -253,7 +259,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   );
   const grpcPort = (await grpc.start()).port;
   logger.info('listening', {
-    http: `http://${options.host}:${address.port}`,
+    http: `${scheme(tls)}://${options.host}:${address.port}`,
     grpc: grpcAddress(options.host, grpcPort),
     repository: root,
     ...(inGroup ? { pid: process.pid } : {}),

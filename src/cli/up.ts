@@ -7,8 +7,10 @@ import { createLogger, type Logger, type LogLevel, systemClock, systemRandom } f
 import { FLEET_DEFAULTS, Fleet } from '../fleet/index.js';
 import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js';
 import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
+import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
+import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
 import { upBanner } from './up-banner.js';
 import { removeUpContext, writeUpContext } from './up-context.js';
 
@@ -23,6 +25,8 @@ export interface UpOptions {
   readonly activatorQueue: number;
   readonly activatorTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** Serve the gateway's HTTP and gRPC listeners over TLS with these files (replicas stay plain). */
+  readonly tls?: ServerTlsFiles | undefined;
 }
 
 const realTimers: ActivatorTimers = {
@@ -51,6 +55,7 @@ export async function up(options: UpOptions): Promise<void> {
   // A laptop needs no token ceremony: one is made up and written to the context file (mode 0600).
   const token = options.adminToken ?? randomBytes(18).toString('base64url');
   const random = systemRandom;
+  const tls = watchCertificates(options.tls, logger);
   const gateway = new Gateway(
     file,
     {
@@ -59,6 +64,7 @@ export async function up(options: UpOptions): Promise<void> {
       grpcPort: options.grpcPort,
       adminToken: token,
       adminOnDataPort: options.adminPort === undefined,
+      tls,
     },
     {
       clock: systemClock,
@@ -121,7 +127,7 @@ export async function up(options: UpOptions): Promise<void> {
   const address = await gateway.listen();
   const adminAddress = admin ? await listenAdmin(admin, options.adminPort ?? 0, options.host) : undefined;
   fleet.start();
-  const url = `http://${options.host}:${address.port}`;
+  const url = `${scheme(tls)}://${options.host}:${address.port}`;
   const adminUrl = adminAddress ? `http://${options.host}:${adminAddress.port}` : url;
   await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch((err: unknown) =>
     logger.warn('cannot write the context file', { error: (err as Error).message }),
@@ -138,7 +144,7 @@ export async function up(options: UpOptions): Promise<void> {
 
 /** The `flotilla up` command. */
 export function upCommand(): Command {
-  return new Command('up')
+  const command = new Command('up')
     .description(
       'Run a service file on this machine: the gateway, replicas as child processes, autoscaling to zero with an activator, canaries and rollouts.',
     )
@@ -189,6 +195,8 @@ export function upCommand(): Command {
         activatorQueue: opts['activatorQueue'] as number,
         activatorTimeoutMs: opts['activatorTimeout'] as number,
         logLevel: opts['logLevel'] as LogLevel,
+        tls: serverTlsFiles(opts),
       });
     });
+  return addServerTlsFlags(command, "the gateway's HTTP and gRPC");
 }

@@ -1,4 +1,5 @@
 import {
+  type ChannelCredentials,
   type Client,
   credentials,
   Metadata,
@@ -14,6 +15,7 @@ import {
   type ModelMetadataResponseMessage,
   oipGrpcServiceDefinition,
 } from '../protocol/oip-grpc/index.js';
+import type { ClientTls } from '../tls/index.js';
 
 /** A failed call: the gRPC status, its message, and Flotilla's error code when the server sent one. */
 export class OipGrpcError extends Error {
@@ -32,6 +34,16 @@ export interface OipGrpcClientOptions {
   readonly address: string;
   /** Largest message sent or received (gRPC's default receive limit is 4 MiB). */
   readonly maxMessageBytes?: number;
+  /** Speak gRPC over TLS (grpcs): the CA to trust, a client certificate (mTLS), the name to verify. */
+  readonly tls?: ClientTls | undefined;
+}
+
+/** Channel credentials: insecure (h2c) without `tls`. */
+function channelCredentials(tls: ClientTls | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  return credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, {
+    rejectUnauthorized: tls.rejectUnauthorized,
+  });
 }
 
 type Unary = (
@@ -50,9 +62,12 @@ export class OipGrpcClient {
   constructor(options: OipGrpcClientOptions) {
     const Ctor = makeGenericClientConstructor(oipGrpcServiceDefinition(), 'GRPCInferenceService');
     const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
-    this.client = new Ctor(options.address, credentials.createInsecure(), {
+    this.client = new Ctor(options.address, channelCredentials(options.tls), {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      ...(options.tls?.servername !== undefined
+        ? { 'grpc.ssl_target_name_override': options.tls.servername }
+        : {}),
     });
   }
 

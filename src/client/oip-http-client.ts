@@ -5,6 +5,7 @@ import {
   type EncodeRequestOptions,
   encodeInferRequest,
 } from '../protocol/oip-rest/index.js';
+import type { ClientTls } from '../tls/index.js';
 
 /** A failed call: the server's status and its `{"error"}` message. */
 export class OipHttpError extends Error {
@@ -23,6 +24,8 @@ export interface OipHttpClientOptions {
   readonly baseUrl: string;
   /** Connections kept per origin. */
   readonly connections?: number;
+  /** For `https://` URLs: the CA to trust, a client certificate (mTLS), the name to verify. */
+  readonly tls?: ClientTls | undefined;
 }
 
 /**
@@ -33,7 +36,11 @@ export class OipHttpClient {
   private readonly agent: Agent;
 
   constructor(private readonly options: OipHttpClientOptions) {
-    this.agent = new Agent({ connections: options.connections ?? 16, pipelining: 1 });
+    this.agent = new Agent({
+      connections: options.connections ?? 16,
+      pipelining: 1,
+      ...(options.tls ? { connect: { ...options.tls } } : {}),
+    });
   }
 
   async infer(req: InferRequest, encoding: EncodeRequestOptions = {}): Promise<InferResponse> {

@@ -1,11 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  type AddressInfo,
-  createServer as createNetServer,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { handOver } from '../protocol/http1/index.js';
+import { createListener, type ServerCertificates } from '../tls/index.js';
 import { FastConnection, type FastDeps } from './http1/fast-connection.js';
 
 /** What the front door needs: the fast path's parts and the node:http path's handler. */
@@ -15,6 +11,8 @@ export interface FrontDoorDeps {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** False sends every connection straight to the node:http path. */
   readonly fastPath: boolean;
+  /** Listen over TLS with these certificates (reloaded when their files change). */
+  readonly tls?: ServerCertificates | undefined;
 }
 
 /**
@@ -53,7 +51,7 @@ export class FrontDoor {
       },
       settled: () => this.check(),
     };
-    this.listener = createNetServer({ noDelay: true }, (socket) => {
+    this.listener = createListener(deps.tls, (socket) => {
       if (!deps.fastPath) this.handoff(socket, undefined);
       else this.fast.add(new FastConnection(socket, fastDeps));
     });

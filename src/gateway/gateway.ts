@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Random } from '../core/index.js';
 import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundError } from '../core/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
+import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
 import type { Balancer } from './balancing/balancer.js';
 import { FrontDoor } from './front-door.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   readonly staticOnly?: boolean;
   /** Serve the admin API under /_flotilla/ on the data port (default true; false when it has its own). */
   readonly adminOnDataPort?: boolean;
+  /** Serve the HTTP and gRPC listeners over TLS with these certificates (reloaded on change). */
+  readonly tls?: ServerCertificates | undefined;
 }
 
 /** What `flotilla up` adds to the admin API (the fleet implements it). */
@@ -109,6 +112,7 @@ export class Gateway implements AdminTarget {
     this.door = new FrontDoor({
       fast: { ctx, random: deps.random, table: () => this.table, maxBufferBytes },
       fastPath: options.fastPath ?? true,
+      tls: options.tls,
       handle: (req, res) => {
         res.once('close', requestClosed);
         if (options.adminOnDataPort !== false && req.url?.startsWith(ADMIN_PREFIX))
@@ -126,6 +130,7 @@ export class Gateway implements AdminTarget {
             draining: () => this.door.isDraining,
             ready: () => this.isReady(),
             retried: (service) => this.gatewayMetrics.retried(service),
+            tls: options.tls,
           });
   }
 

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/index.js';
@@ -29,6 +30,8 @@ export const SERVICE_FILE_DEFAULTS = Object.freeze({
   /** Small fleets: 20 % of a few requests in flight is no retry at all, so the floor is 10. */
   retry: Object.freeze({ maxRetries: 2, budgetPercent: 20, minRetryConcurrency: 10 }),
   timeouts: Object.freeze({ perTryMs: 30_000, totalMs: 60_000 }),
+  /** TLS to static endpoints: the replicas' certificates are verified unless told otherwise. */
+  tls: Object.freeze({ insecureSkipVerify: false }),
   /** Canary requests a rollout step needs before it judges (and advances). */
   rolloutMinRequests: 20,
   scale: Object.freeze({
@@ -134,6 +137,22 @@ const endpointsField = z.union([z.string(), z.array(z.string()).min(1)]).transfo
   }
 });
 
+/** TLS (optionally mTLS) from the gateway to a variant's static endpoints. */
+const upstreamTlsSchema = z
+  .strictObject({
+    /** PEM CA bundle that signed the replicas' certificates (default: Node's built-in roots). */
+    ca: z.string().min(1).optional(),
+    /** PEM client certificate and key the gateway presents (replicas that require mTLS). */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** The name the replicas' certificates are checked against (and SNI), when not the address's host. */
+    serverName: z.string().min(1).optional(),
+    insecureSkipVerify: z.boolean().default(SERVICE_FILE_DEFAULTS.tls.insecureSkipVerify),
+  })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    message: 'cert and key go together (a client certificate needs its key)',
+  });
+
 const scaleSchema = z.strictObject({
   min: z.int().min(0).default(SERVICE_FILE_DEFAULTS.scale.min),
   max: z.int().min(1).default(SERVICE_FILE_DEFAULTS.scale.max),
@@ -168,6 +187,8 @@ const variantSchema = z.strictObject({
   endpoints: endpointsField.optional(),
   /** gRPC addresses of the same replicas, in the same order as `endpoints`. */
   grpcEndpoints: endpointsField.optional(),
+  /** Speak TLS to `endpoints` and `grpcEndpoints` (`tls: {}` trusts Node's built-in CAs). */
+  tls: upstreamTlsSchema.optional(),
   scale: scaleSchema.optional(),
 });
 
@@ -270,6 +291,13 @@ function checkService(s: Omit<RawService, never>, ctx: z.RefinementCtx): void {
         code: 'custom',
         path: at('grpcEndpoints'),
         message: 'one gRPC address per address in endpoints, in the same order',
+      });
+    }
+    if (v.tls && !v.endpoints) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('tls'),
+        message: 'tls is for static endpoints (replicas flotilla up starts listen on loopback without it)',
       });
     }
     if (v.endpoints && v.scale) {
@@ -381,6 +409,8 @@ export type VariantRuns =
       readonly kind: 'endpoints';
       readonly endpoints: readonly Address[];
       readonly grpcEndpoints?: readonly Address[];
+      /** TLS to these endpoints; files resolved against the service file's folder. */
+      readonly tls?: UpstreamTlsSpec;
     }
   | {
       readonly kind: 'model';
@@ -391,6 +421,29 @@ export type VariantRuns =
       readonly with?: readonly string[];
     }
   | { readonly kind: 'command'; readonly command: string };
+
+/** TLS from the gateway to static endpoints, with absolute file paths. */
+export interface UpstreamTlsSpec {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly serverName?: string;
+  readonly insecureSkipVerify: boolean;
+}
+
+function toUpstreamTls(t: NonNullable<RawVariant['tls']>, baseDir: string): UpstreamTlsSpec {
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
+  const caFile = path(t.ca);
+  const certFile = path(t.cert);
+  const keyFile = path(t.key);
+  return {
+    ...(caFile ? { caFile } : {}),
+    ...(certFile ? { certFile } : {}),
+    ...(keyFile ? { keyFile } : {}),
+    ...(t.serverName ? { serverName: t.serverName } : {}),
+    insecureSkipVerify: t.insecureSkipVerify,
+  };
+}
 
 /** Autoscaling of a managed variant (Knative KPA terms), durations in milliseconds. */
 export interface ScaleSpec {
@@ -478,7 +531,7 @@ export interface ServiceFile {
 
 type RawVariant = z.output<typeof variantSchema>;
 
-function toVariant(v: RawVariant, service: string, weight: number): VariantSpec {
+function toVariant(v: RawVariant, service: string, weight: number, baseDir: string): VariantSpec {
   const d = SERVICE_FILE_DEFAULTS.scale;
   const runs: VariantRuns = v.model
     ? {
@@ -494,6 +547,7 @@ function toVariant(v: RawVariant, service: string, weight: number): VariantSpec 
           kind: 'endpoints',
           endpoints: v.endpoints ?? [],
           ...(v.grpcEndpoints ? { grpcEndpoints: v.grpcEndpoints } : {}),
+          ...(v.tls ? { tls: toUpstreamTls(v.tls, baseDir) } : {}),
         };
   const version = v.model?.version ?? v.modelVersion;
   const { stableWindow, scaleToZeroAfter, initial, ...scale } = v.scale ?? scaleSchema.parse({});
@@ -516,7 +570,7 @@ function toVariant(v: RawVariant, service: string, weight: number): VariantSpec 
   };
 }
 
-function toService(name: string, s: RawService): ServiceSpec {
+function toService(name: string, s: RawService, baseDir: string): ServiceSpec {
   const weights = s.weights !== undefined ? parsePaddleWeights(s.weights, s.variants.length) : undefined;
   const hc = s.healthCheck === undefined ? healthCheckSchema.parse({}) : s.healthCheck;
   const od = s.outlierDetection === undefined ? outlierSchema.parse({}) : s.outlierDetection;
@@ -527,7 +581,7 @@ function toService(name: string, s: RawService): ServiceSpec {
     hosts: hostsOf(s.host) ?? [],
     ...(s.path !== undefined ? { path: s.path } : {}),
     ...(s.slo ? { slo: s.slo } : {}),
-    variants: s.variants.map((v, i) => toVariant(v, name, weights?.[i] ?? v.weight ?? 1)),
+    variants: s.variants.map((v, i) => toVariant(v, name, weights?.[i] ?? v.weight ?? 1, baseDir)),
     ...(s.mirror ? { mirror: s.mirror } : {}),
     balancer: s.balancer,
     ...(hc === false
@@ -573,7 +627,12 @@ function toService(name: string, s: RawService): ServiceSpec {
 export function parseServiceFile(raw: unknown, file: string): ServiceFile {
   const result = serviceFileSchema.safeParse(raw ?? {});
   if (!result.success) throw new ConfigError(file, formatIssues(result.error, raw));
-  return { file, services: Object.entries(result.data.services).map(([n, s]) => toService(n, s)) };
+  // TLS files named in the service file are relative to its folder.
+  const baseDir = dirname(resolve(file));
+  return {
+    file,
+    services: Object.entries(result.data.services).map(([n, s]) => toService(n, s, baseDir)),
+  };
 }
 
 /** Parses the YAML text of a service file; `file` names it in errors. */

@@ -10,7 +10,7 @@ import type { OutcomeCallback, Target } from './target.js';
 
 /** Options of {@link GrpcTarget}. */
 export interface GrpcTargetOptions {
-  /** `host:port`. */
+  /** `host:port`, or `grpcs://host:port` for gRPC over TLS (the client is built to match). */
   readonly address: string;
   readonly ref: ModelRef;
   readonly payloads: readonly (readonly Tensor[])[];
@@ -29,7 +29,7 @@ export class GrpcTarget implements Target {
     private readonly options: GrpcTargetOptions,
     private readonly deps: { readonly client: OipGrpcClient },
   ) {
-    this.name = `grpc://${options.address}`;
+    this.name = options.address.startsWith('grpcs://') ? options.address : `grpc://${options.address}`;
     this.messages = options.payloads.map((inputs) =>
       encodeModelInferRequest(
         {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import { HttpProtocolError, type HttpReply, ResponseParser } from './response-parser.js';
 
 /** Called once per request: an error (connection failed, timed out, garbage) or the reply. */
@@ -18,6 +19,8 @@ export interface HttpPoolOptions {
   readonly keepBody: boolean;
   /** Lower-case names of response headers to read. */
   readonly capture: readonly string[];
+  /** Connect over TLS with these options (an `https://` target); plain TCP without. */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
 /** A request that could not be answered because of its connection, not the server's answer. */
@@ -39,7 +42,10 @@ class Connection {
 
   constructor(pool: HttpPool, options: HttpPoolOptions) {
     this.parser = new ResponseParser((reply) => pool.answered(this, reply), options);
-    this.socket = connect({ host: options.host, port: options.port, noDelay: true });
+    // Requests written before a TLS handshake ends wait in the socket until it is done.
+    this.socket = options.tls
+      ? connectTls({ ...options.tls, host: options.host, port: options.port }).setNoDelay(true)
+      : connect({ host: options.host, port: options.port, noDelay: true });
     // With pipelining, answers that arrive together make their users send together: corking
     // turns those sends into one write. Without it there is one answer per chunk: nothing to join.
     const cork = options.pipelining > 1;

@@ -3,7 +3,9 @@ import {
   type ClientHttp2Stream,
   connect,
   constants,
+  createSecureServer,
   createServer,
+  type Http2SecureServer,
   type Http2Server,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
@@ -23,6 +25,7 @@ import {
 } from '../../core/index.js';
 import { percentEncodeGrpcMessage, truncateDetails } from '../../protocol/oip-grpc/index.js';
 import { formatAddress } from '../../spec/index.js';
+import { connectOptions, contextOptions, type ServerCertificates } from '../../tls/index.js';
 import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
 import type { Outcome } from '../balancing/balancer.js';
 import { hash32 } from '../routing/hash.js';
@@ -53,6 +56,18 @@ export interface GrpcFrontDeps {
   retried(service: string): void;
   /** Largest request message held (default DEFAULT_MAX_MESSAGE_BYTES); larger: RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes?: number;
+  /** Listen over TLS (gRPC with TLS, h2) with these certificates, reloaded when their files change. */
+  readonly tls?: ServerCertificates | undefined;
+}
+
+/** An HTTP/2 TLS listener that takes every certificate reload. */
+function secureServer(tls: ServerCertificates): Http2SecureServer {
+  const server = createSecureServer(tls.serverOptions());
+  server.once(
+    'close',
+    tls.onChange((m) => server.setSecureContext(contextOptions(m))),
+  );
+  return server;
 }
 
 /** Headers that belong to one HTTP/2 hop. */
@@ -76,12 +91,12 @@ function first(v: string | string[] | undefined): string | undefined {
  * `ServerLive`/`ServerReady` are answered by the gateway itself.
  */
 export class GrpcFront {
-  private readonly server: Http2Server;
+  private readonly server: Http2Server | Http2SecureServer;
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly upstream = new Map<string, ClientHttp2Session>();
 
   constructor(private readonly deps: GrpcFrontDeps) {
-    this.server = createServer();
+    this.server = deps.tls ? secureServer(deps.tls) : createServer();
     this.server.on('session', (s) => {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
@@ -208,7 +223,11 @@ export class GrpcFront {
     const id = formatAddress(grpc);
     let s = this.upstream.get(id);
     if (!s || s.closed || s.destroyed) {
-      s = connect(`http://${id}`);
+      const tls = replica.address.tls;
+      // TLS to the replica: http2.connect negotiates h2 by ALPN itself, so only the trust settings pass.
+      s = tls
+        ? connect(`https://${id}`, { ...connectOptions(tls, grpc.host), ALPNProtocols: ['h2'] })
+        : connect(`http://${id}`);
       const current = s;
       s.on('error', () => {});
       s.once('close', () => {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 
 /** Who is using an upstream socket: its events go to the owner, not to per-try listeners. */
 export interface SocketOwner {
@@ -22,6 +23,8 @@ export interface SocketPoolOptions {
   readonly maxConnections: number;
   readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** Connect over TLS with these options (CA, client certificate, server name); plain TCP without. */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
 type Waiter = (err: Error | undefined, socket: PooledSocket | undefined) => void;
@@ -87,17 +90,20 @@ export class SocketPool {
 
   private connect(cb: Waiter): void {
     this.open++;
-    const s = connect({
-      host: this.options.host.replace(/^\[|\]$/g, ''),
-      port: this.options.port,
-      noDelay: true,
-    }) as PooledSocket;
+    const host = this.options.host.replace(/^\[|\]$/g, '');
+    const tls = this.options.tls;
+    const s = (
+      tls
+        ? connectTls({ ...tls, host, port: this.options.port }).setNoDelay(true)
+        : connect({ host, port: this.options.port, noDelay: true })
+    ) as PooledSocket;
     let connected = false;
     const timer = setTimeout(
       () => s.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
       this.options.connectTimeoutMs,
     );
-    s.once('connect', () => {
+    // A TLS socket is ready for bytes once its handshake is done, not at TCP connect.
+    s.once(tls ? 'secureConnect' : 'connect', () => {
       connected = true;
       clearTimeout(timer);
       cb(undefined, s);

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { type Address, formatAddress } from '../../spec/index.js';
+import { connectOptions, type IdentifiedClientTls } from '../../tls/index.js';
 import type { BalancerReplica } from '../balancing/balancer.js';
 import { type HealthRecord, newHealthRecord } from '../health/health-state.js';
 import { SocketPool } from '../http1/socket-pool.js';
@@ -9,6 +10,8 @@ import { hash32 } from '../routing/hash.js';
 export interface ReplicaAddress {
   readonly http: Address;
   readonly grpc?: Address | undefined;
+  /** Speak TLS (optionally mTLS) to both addresses. */
+  readonly tls?: IdentifiedClientTls | undefined;
 }
 
 /** Upstream pool settings shared by every replica. */
@@ -54,7 +57,9 @@ export class ReplicaRuntime implements BalancerReplica {
   ) {
     this.id = formatAddress(address.http);
     this.hash = hash32(this.id);
-    this.pool = new Pool(`http://${this.id}`, {
+    const tls = address.tls ? connectOptions(address.tls, address.http.host) : undefined;
+    this.pool = new Pool(`${tls ? 'https' : 'http'}://${this.id}`, {
+      ...(tls ? { connect: tls } : {}),
       connections: options.connectionsPerReplica,
       pipelining: 1,
       keepAliveTimeout: options.keepAliveTimeoutMs,
@@ -69,6 +74,7 @@ export class ReplicaRuntime implements BalancerReplica {
       maxConnections: options.connectionsPerReplica,
       idleTimeoutMs: options.keepAliveTimeoutMs,
       connectTimeoutMs: options.connectTimeoutMs,
+      tls,
     });
   }
 
@@ -96,5 +102,7 @@ export class ReplicaRuntime implements BalancerReplica {
 
 /** Parses a `setReplicas` address list entry. */
 export function replicaKey(a: ReplicaAddress): string {
-  return a.grpc ? `${formatAddress(a.http)}|${formatAddress(a.grpc)}` : formatAddress(a.http);
+  const key = a.grpc ? `${formatAddress(a.http)}|${formatAddress(a.grpc)}` : formatAddress(a.http);
+  // Other TLS settings or certificate files (a SIGHUP after rotating them): a new replica and pools.
+  return a.tls ? `${key}|tls:${a.tls.id}` : key;
 }

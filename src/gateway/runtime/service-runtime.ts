@@ -1,4 +1,5 @@
 import type { ServiceSpec } from '../../spec/index.js';
+import { upstreamTls } from '../../tls/index.js';
 import { HealthChecker } from '../health/health-checker.js';
 import { RetryBudget } from '../retry/retry-budget.js';
 import type { RoutableService } from '../routing/routing-table.js';
@@ -55,7 +56,10 @@ export class ServiceRuntime implements RoutableService {
       else v = new VariantRuntime(spec.name, vs, spec.outlierDetection, deps);
       if (vs.runs.kind === 'endpoints') {
         const grpc = vs.runs.grpcEndpoints;
-        v.setReplicas(vs.runs.endpoints.map((http, i) => ({ http, grpc: grpc?.[i] })));
+        const tls = vs.runs.tls
+          ? upstreamTls(vs.runs.tls, `services.${spec.name}.variants.${vs.tag}.tls`)
+          : undefined;
+        v.setReplicas(vs.runs.endpoints.map((http, i) => ({ http, grpc: grpc?.[i], tls })));
       }
       next.push(v);
     }

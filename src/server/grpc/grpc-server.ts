@@ -1,9 +1,10 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import {
   loadOipGrpcDefinition,
   oipGrpcServiceDefinition,
   strictServiceDefinition,
 } from '../../protocol/oip-grpc/index.js';
+import { CertificatesProvider, type ServerCertificates } from '../../tls/index.js';
 import { grpcAddress } from './grpc-address.js';
 import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
 
@@ -17,6 +18,21 @@ export interface GrpcServerOptions {
    * output is what the model makes, not what a client sends.
    */
   readonly maxMessageBytes: number;
+  /** Serve gRPC over TLS with these certificates (reloaded when their files change). */
+  readonly tls?: ServerCertificates | undefined;
+}
+
+/**
+ * TLS credentials fed by the same certificates as the HTTP listener. grpc-js 1.14's
+ * `createCertificateProviderServerCredentials(ca, identity, …)` hands its first argument to the
+ * constructor's identity slot and the second to the CA slot (the declared names are swapped), so
+ * the identity provider goes first and the CA provider (client certificates: mTLS) second.
+ */
+function credentialsFor(tls: ServerCertificates | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  const provider = new CertificatesProvider(tls);
+  const mtls = tls.requiresClientCertificate;
+  return experimental.createCertificateProviderServerCredentials(provider, mtls ? provider : null, mtls);
 }
 
 /**
@@ -49,7 +65,7 @@ export class GrpcServer {
     return new Promise((resolve, reject) => {
       this.server.bindAsync(
         grpcAddress(this.options.host, this.options.port),
-        ServerCredentials.createInsecure(),
+        credentialsFor(this.options.tls),
         (err, port) => (err ? reject(err) : resolve({ port })),
       );
     });

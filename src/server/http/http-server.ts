@@ -1,12 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  type AddressInfo,
-  createServer as createNetServer,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
 import { handOver } from '../../protocol/http1/index.js';
+import { createListener, type ServerCertificates } from '../../tls/index.js';
 import { bodyLength, FastConnection } from './fast-connection.js';
 import type { Router } from './router.js';
 
@@ -54,6 +50,8 @@ export interface HttpServerOptions {
     readonly path: string;
     readonly headers: HttpRequest['headers'];
   }) => number | undefined;
+  /** Serve HTTPS with these certificates (reloaded when their files change); plain HTTP without. */
+  readonly tls?: ServerCertificates | undefined;
 }
 
 /** JSON reply helper. */
@@ -122,7 +120,7 @@ export class HttpServer {
       gone: (conn: FastConnection) => this.fast.delete(conn),
       settled: () => this.settled(),
     };
-    this.listener = createNetServer({ noDelay: true }, (socket) => {
+    this.listener = createListener(options.tls, (socket) => {
       this.fast.add(new FastConnection(socket, deps));
     });
   }
