@@ -121,7 +121,9 @@ describe('flag lists', () => {
     ]);
     // Finding 7: https:// targets, and grpcs:// for gRPC over TLS (kept so the client is built to match).
     assert.deepEqual(endpointsFromFlags(flags({ url: 'https://x:8443' })), ['https://x:8443']);
-    assert.deepEqual(endpointsFromFlags(flags({ protocol: 'grpc', grpcUrl: 'grpcs://a:1' })), ['grpcs://a:1']);
+    assert.deepEqual(endpointsFromFlags(flags({ protocol: 'grpc', grpcUrl: 'grpcs://a:1' })), [
+      'grpcs://a:1',
+    ]);
     assert.throws(() => endpointsFromFlags(flags({ url: 'ftp://x' })), /only http:\/\/ and https:\/\//);
     assert.throws(() => endpointsFromFlags(flags({ url: 'nope' })), /not a URL/);
     assert.throws(
