@@ -1,0 +1,128 @@
+/**
+ * The reliability suite's bounds and sizes: ONE table, so what "held" means is stated in one place
+ * and copied into the results file. Figures in comments are the ones issue 19 measured on the code
+ * before the hardening; each bound is what a hardened server must do instead.
+ */
+
+/** Sizes and limits of one run: `full` (≤ ~5 min) or `short` (CI, ≤ ~60 s once the probes hold). */
+export interface RunScale {
+  /** Amplification bodies: binary BYTES (MiB), JSON `""` elements (MiB), gRPC empty `bytes_contents`. */
+  readonly binaryMiB: number;
+  readonly jsonMiB: number;
+  readonly grpcElements: number;
+  /** Longest wait for one amplification answer before it counts as failed (ms). */
+  readonly amplificationTimeoutMs: number;
+  /** Slow-header connections per target (serve and gateway) and how long to wait for them to be cut. */
+  readonly slowConnections: number;
+  readonly slowlorisWaitS: number;
+  /** Extra flags for `serve` and `gateway` in the slowloris probe (e.g. a shorter header deadline). */
+  readonly slowlorisServeArgs: readonly string[];
+  readonly slowlorisGatewayArgs: readonly string[];
+  /** Unread answers: how long the client pipelines and the most it sends (MiB). */
+  readonly unreadS: number;
+  readonly unreadMaxMiB: number;
+  /** Partial bodies: connections, each sending `partialSentMiB` of a `partialDeclaredMiB` body. */
+  readonly partialConnections: number;
+  readonly partialSentMiB: number;
+  readonly partialDeclaredMiB: number;
+  /** Deep nesting: depth and how many such requests go through `flotilla up`. */
+  readonly nestingDepth: number;
+  readonly nestingThroughUp: number;
+  /** Fuzz: mutated cases (HTTP and gRPC together). */
+  readonly fuzzCases: number;
+  /** Kill: seconds of load around one SIGKILL and one SIGSTOP/SIGCONT. */
+  readonly killLoadS: number;
+  /** Soak: seconds of steady mixed traffic. */
+  readonly soakS: number;
+}
+
+/** The two run sizes. */
+export const SCALES: Readonly<Record<'full' | 'short', RunScale>> = {
+  full: {
+    binaryMiB: 32,
+    jsonMiB: 16,
+    grpcElements: 4 * 1024 * 1024,
+    amplificationTimeoutMs: 30_000,
+    slowConnections: 500,
+    // A production default header deadline is ≤ 60 s (Node's headersTimeout, nginx's
+    // client_header_timeout): wait one minute and a little more.
+    slowlorisWaitS: 65,
+    slowlorisServeArgs: [],
+    slowlorisGatewayArgs: [],
+    unreadS: 10,
+    unreadMaxMiB: 256,
+    partialConnections: 20,
+    partialSentMiB: 60,
+    partialDeclaredMiB: 64,
+    nestingDepth: 100_000,
+    nestingThroughUp: 16,
+    fuzzCases: 3000,
+    killLoadS: 20,
+    soakS: 60,
+  },
+  short: {
+    binaryMiB: 8,
+    jsonMiB: 4,
+    grpcElements: 1024 * 1024,
+    amplificationTimeoutMs: 8_000,
+    slowConnections: 100,
+    slowlorisWaitS: 10,
+    // The default deadline is longer than a short run: once serve/gateway have a header-deadline
+    // flag, set it here (e.g. ['--header-timeout', '5s']) so the short run sees the cut.
+    slowlorisServeArgs: [],
+    slowlorisGatewayArgs: [],
+    unreadS: 3,
+    unreadMaxMiB: 128,
+    partialConnections: 8,
+    partialSentMiB: 60,
+    partialDeclaredMiB: 64,
+    nestingDepth: 100_000,
+    nestingThroughUp: 12,
+    fuzzCases: 400,
+    killLoadS: 7,
+    soakS: 10,
+  },
+};
+
+/** What each probe must stay within: the bounds themselves, the same for both run sizes. */
+export const BOUNDS = {
+  /** Any process over this RSS is SIGKILLed by the suite (counted as a crash: not held). */
+  killAboveRssMb: 2500,
+  /** Heap cap of the processes under test, so one request that would exhaust memory crashes early. */
+  maxOldSpaceMb: 1024,
+  amplification: {
+    // Issue 19: binary 32 MiB blocked 23 s and reached 1.8 GB; the target is 4xx in < 50 ms, < 10 MB.
+    binary: { answerMs: 50, extraRssMb: 10, healthMs: 100 },
+    // JSON must be parsed to be checked: bounded by what JSON.parse of the same body costs in this
+    // process (× factor + slack), never by the elements it claims (issue: 23.5 s, +1.1 GB).
+    json: { parseFactor: 3, slackMs: 100, extraRssMb: 128 },
+    // Issue: 4M entries (8 MiB) 16.7 s, +630 MB, heap-out-of-memory under a 512 MB cap.
+    grpc: { answerMs: 250, extraRssMb: 32, healthMs: 100 },
+  },
+  slowloris: {
+    /** The slow connections must be closed by the server within the run's `slowlorisWaitS`. */
+    normalLatencyMs: 1000,
+  },
+  unread: {
+    // Issue: server 1.2 GB, gateway 650–770 MB for 257 MB sent.
+    serverRssGrowthMb: 96,
+    gatewayRssGrowthMb: 96,
+  },
+  partial: {
+    // Issue: 20 × 60 MiB of 64 MiB: 146 MB → 1.3 GB. A server-wide cap of 256 MiB plus slack.
+    rssGrowthMb: 320,
+    normalLatencyMs: 1000,
+  },
+  nesting: { ejectedReplicas: 0 },
+  fuzz: {
+    /** An answer slower than this is counted (reported, not a failure). */
+    slowAnswerMs: 1000,
+  },
+  kill: { failed: 0 },
+  soak: {
+    /** RSS growth from the middle of the soak to its end (max of the second half − RSS at the middle). */
+    secondHalfGrowthMb: 24,
+  },
+  /** The concurrent `/v2/health/live` poller's interval (ms). */
+  healthPollMs: 25,
+} as const;
