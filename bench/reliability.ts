@@ -29,6 +29,8 @@ if (unknown.length > 0) {
 }
 
 const scale = short ? SCALES.short : SCALES.full;
+/** Longest a probe may run (the slowest, slowloris, waits 65 s in a full run). */
+const PROBE_TIMEOUT_S = short ? 120 : 240;
 const t0 = performance.now();
 const rows: ProbeResult[] = [];
 for (const [name, probe] of Object.entries(PROBES)) {
@@ -36,7 +38,18 @@ for (const [name, probe] of Object.entries(PROBES)) {
   const started = performance.now();
   process.stderr.write(`reliability: ${name}…\n`);
   try {
-    const results = await probe({ scale, short, seed });
+    // A probe that hangs becomes a row that did not hold; the timer also keeps the loop alive, so
+    // a promise nobody settles cannot end the process (exit code 13) before the results are written.
+    let timer: NodeJS.Timeout | undefined;
+    const results = await Promise.race([
+      probe({ scale, short, seed }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`did not finish within ${PROBE_TIMEOUT_S} s`)),
+          PROBE_TIMEOUT_S * 1000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     rows.push(...results);
     for (const r of results)
       process.stderr.write(`  ${r.probe}: ${r.held ? 'held' : 'NOT HELD'} (${r.detail})\n`);

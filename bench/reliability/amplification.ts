@@ -75,7 +75,7 @@ async function runCase(
     const h = await health.stop();
     const r = rss.stop();
     const crashed = exited(server) || r.killed.length > 0;
-    stuck = !out.ok;
+    stuck = !out.ok || crashed;
     const held =
       out.ok &&
       !crashed &&
@@ -97,11 +97,12 @@ async function runCase(
     // A server still decoding would drain for as long again: end it at once, start afresh.
     if (stuck) {
       delete slot.server;
-      await stopQuietly({ stop: () => server.stop('SIGKILL') });
+      await stopQuietly({ proc: server.proc, stop: () => server.stop('SIGKILL') });
     }
   }
 }
 
+/** Rows amplification-binary, -json and -grpc: one oversized request each. */
 export const amplification: Probe = async ({ scale }) => {
   const rows: ProbeResult[] = [];
   const slot: ServerSlot = {};

@@ -49,6 +49,7 @@ function deepCases(depth: number): { name: string; path: string; body: Buffer }[
 const send = (url: string, c: { path: string; body: Buffer }) =>
   rawExchange(url, postHead(c.path, c.body.length), c.body, 15_000);
 
+/** Rows deep-nesting-serve (every front end) and deep-nesting-up (ejection through `up`). */
 export const deepNesting: Probe = async ({ scale }) => {
   const cases = deepCases(scale.nestingDepth);
   const rows: ProbeResult[] = [];

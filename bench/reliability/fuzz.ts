@@ -38,6 +38,7 @@ interface Tally {
 
 const tally = (): Tally => ({ sent: 0, faults: 0, slow: 0, crashes: 0, examples: [] });
 
+/** Rows fuzz-http and fuzz-grpc: the seeded cases alternate between the two. */
 export const fuzz: Probe = async ({ scale, seed }) => {
   const rand = seeded(seed);
   const seeds = digits(4).flatMap((d) => httpCases(d.pixels));

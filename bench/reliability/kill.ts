@@ -10,6 +10,7 @@ import { type Probe, pollHealth, sleep, watchRss } from './shared.js';
 import { upWithTwoReplicas } from './up-fleet.js';
 import { classOf, digits, expectedClasses } from './wire.js';
 
+/** One row: load through `up` while one replica is killed and the other stopped and continued. */
 export const kill: Probe = async ({ scale, short }) => {
   const fleet = await upWithTwoReplicas();
   try {

@@ -38,6 +38,7 @@ async function stallAfter(
   return { socket, sentMiB: sent, cut };
 }
 
+/** One row: stalled partial bodies against `serve`, with a normal client beside them. */
 export const partialBodies: Probe = async ({ scale }) => {
   const server = await serveMnist();
   try {

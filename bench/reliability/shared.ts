@@ -156,10 +156,16 @@ export function pollHealth(url: string): { stop(): Promise<HealthPollerReport> }
 /** Whether a process has exited (a crash, for a server the probe did not stop). */
 export const exited = (p: FlotillaProcess): boolean => p.proc.exitCode !== null || p.proc.signalCode !== null;
 
-/** Stops a process if it still runs; never throws. */
-export async function stopQuietly(p: { stop(): Promise<unknown> } | undefined): Promise<void> {
+/**
+ * Stops a process if it still runs; never throws. One that died of a signal (a heap abort, the
+ * watchdog) has a null exit code, and waiting for its `exit` again would wait forever.
+ */
+export async function stopQuietly(
+  p: { readonly proc?: FlotillaProcess['proc']; stop(): Promise<unknown> } | undefined,
+): Promise<void> {
+  if (!p || (p.proc && (p.proc.exitCode !== null || p.proc.signalCode !== null))) return;
   try {
-    await p?.stop();
+    await p.stop();
   } catch {
     // Already gone.
   }

@@ -59,6 +59,7 @@ function normalClient(
   };
 }
 
+/** Rows slowloris-serve and slowloris-gateway, both attacked at once. */
 export const slowloris: Probe = async ({ scale }) => {
   const fleet = await serveBehindGateway(scale.slowlorisServeArgs, scale.slowlorisGatewayArgs);
   try {

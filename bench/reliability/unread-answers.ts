@@ -62,6 +62,7 @@ async function pipelineUnread(
   return { sent, destroy: () => socket.destroy() };
 }
 
+/** Rows unread-answers-serve and unread-answers-gateway. */
 export const unreadAnswers: Probe = async ({ scale, short }) => {
   const request = batchRequest();
   const digit = httpCases(digits(1)[0]!.pixels)[0]!;
