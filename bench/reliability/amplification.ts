@@ -16,6 +16,7 @@ import {
   type ProbeResult,
   pollHealth,
   serveMnist,
+  sleep,
   stopQuietly,
   watchRss,
 } from './shared.js';
@@ -72,6 +73,8 @@ async function runCase(
     const rss = watchRss(() => [server.proc.pid!]);
     const health = pollHealth(server.url);
     const out = await send(server);
+    // A connection cut by a dying server arrives before its exit: give the exit a moment to land.
+    if (!out.ok) await sleep(300);
     const h = await health.stop();
     const r = rss.stop();
     const crashed = exited(server) || r.killed.length > 0;

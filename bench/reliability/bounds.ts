@@ -66,7 +66,7 @@ export const SCALES: Readonly<Record<'full' | 'short', RunScale>> = {
     grpcElements: 1024 * 1024,
     amplificationTimeoutMs: 8_000,
     slowConnections: 100,
-    slowlorisWaitS: 10,
+    slowlorisWaitS: 15,
     // The default header deadline (20 s) is longer than a short run: a 3 s one instead. The code
     // before the hardening has no such flag, so there serve/gateway refuse to start (not held).
     slowlorisServeArgs: ['--header-timeout', '3000'],
