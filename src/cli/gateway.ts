@@ -3,11 +3,12 @@ import { Command, Option } from 'commander';
 import { createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
 import { checkStaticOnly, Gateway } from '../gateway/index.js';
 import type { ServiceFile } from '../spec/index.js';
+import { addConnectionFlags, type ConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parsePort } from './parse-options.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 
 /** Flags of `flotilla gateway`, parsed. */
-export interface GatewayCliOptions {
+export interface GatewayCliOptions extends ConnectionFlags {
   readonly config: string;
   readonly port: number;
   readonly grpcPort?: number;
@@ -36,6 +37,10 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       grpcPort: options.grpcPort,
       adminToken: options.adminToken,
       maxBufferBytes: options.maxBuffer,
+      headerTimeoutMs: options.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate,
+      requestMemoryBytes: options.requestMemoryBytes,
       staticOnly: true,
     },
     {
@@ -79,7 +84,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
 
 /** The `flotilla gateway` command. */
 export function gatewayCommand(): Command {
-  return new Command('gateway')
+  const command = new Command('gateway')
     .description(
       'Route HTTP traffic to services by Host, path and model name; split it over weighted variants and balance it over replicas.',
     )
@@ -106,7 +111,8 @@ export function gatewayCommand(): Command {
       'request bodies up to this size are buffered so they can be retried or mirrored; larger ones stream through',
       parseBytes,
       4 * 1024 ** 2,
-    )
+    );
+  return addConnectionFlags(command)
     .addOption(
       new Option('--log-level <level>', 'log verbosity')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -120,6 +126,7 @@ export function gatewayCommand(): Command {
         host: opts['host'] as string,
         ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
         maxBuffer: opts['maxBuffer'] as number,
+        ...connectionFlags(opts),
         logLevel: opts['logLevel'] as LogLevel,
       });
     });

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
+import { addConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
 import { VERSION } from './version.js';
@@ -25,7 +26,7 @@ const program = new Command()
   )
   .version(VERSION);
 
-program
+const serveCommand = program
   .command('serve')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
   .requiredOption(
@@ -77,7 +78,8 @@ program
     'largest request body accepted, e.g. 67108864 or 64MiB (larger: 413)',
     parseBytes,
     64 * 1024 ** 2,
-  )
+  );
+addConnectionFlags(serveCommand)
   .addOption(
     new Option('--log-level <level>', 'log verbosity')
       .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -106,6 +108,7 @@ program
       pollInterval: opts['pollInterval'] as number,
       ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
       maxBody: opts['maxBody'] as number,
+      ...connectionFlags(opts),
       logLevel: opts['logLevel'] as 'info',
       exitWithParent: opts['exitWithParent'] === true,
       processes: opts['processes'] as number,

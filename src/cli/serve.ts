@@ -31,10 +31,11 @@ import {
   Router,
   tuneHeapForServing,
 } from '../server/index.js';
+import type { ConnectionFlags } from './connection-flags.js';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
-export interface ServeOptions {
+export interface ServeOptions extends ConnectionFlags {
   readonly modelRepository: string;
   readonly httpPort: number;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
@@ -184,6 +185,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       port: options.httpPort,
       maxBodyBytes: options.maxBody,
       bodyAlignment: oipBodyAlignment,
+      headerTimeoutMs: options.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate,
+      requestMemoryBytes: options.requestMemoryBytes,
     },
     router,
     logger,

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type ReadDeadlines, READ_DEADLINE_DEFAULTS, sweepIntervalMs } from './read-deadlines.js';
+import { READ_DEADLINE_DEFAULTS, type ReadDeadlines, sweepIntervalMs } from './read-deadlines.js';
 import { REQUEST_MEMORY_DEFAULT_BYTES } from './request-memory.js';
 
 /** What bounds a client connection's time and memory, on both paths. */

@@ -113,6 +113,7 @@ export class HttpServer {
   /** The header and body deadlines of fast connections and node:http bodies. */
   private readonly sweeper: DeadlineSweeper;
   private readonly now: () => number;
+  private readonly pendingAnswers = new WeakMap<Socket, Set<() => void>>();
 
   constructor(
     private readonly options: HttpServerOptions,
@@ -204,8 +205,15 @@ export class HttpServer {
     const method = req.method ?? 'GET';
     const path = q < 0 ? url : url.slice(0, q);
     let bodyPromise: Promise<Buffer> | undefined;
-    // 'close' fires whether the response finished or the client went away.
-    res.once('close', () => this.settled());
+    // 'close' fires whether the response finished or the client went away; a response queued
+    // behind another (pipelining) never fires it when the socket dies: the socket's close settles it.
+    const waiting = this.answersOn(req.socket);
+    const settle = (): void => {
+      if (!waiting.delete(settle)) return;
+      this.settled();
+    };
+    waiting.add(settle);
+    res.once('close', settle);
     const reply = await this.serve({
       method,
       path,
@@ -232,6 +240,20 @@ export class HttpServer {
       for (const part of body) res.write(part);
       res.end();
     }
+  }
+
+  /** The settle callbacks of a node:http connection's requests not yet answered. */
+  private answersOn(socket: Socket): Set<() => void> {
+    let set = this.pendingAnswers.get(socket);
+    if (!set) {
+      const answers = new Set<() => void>();
+      this.pendingAnswers.set(socket, answers);
+      socket.once('close', () => {
+        for (const settle of answers) settle();
+      });
+      set = answers;
+    }
+    return set;
   }
 
   private handoff(socket: Socket, buffered: Buffer | undefined): void {
