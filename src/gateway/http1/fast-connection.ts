@@ -96,8 +96,17 @@ export class FastConnection implements FastClient, Watched {
       this.input.pause();
       return;
     }
-    this.input.resume();
     if (this.input.size > 0) this.readOn();
+    this.readMore();
+  }
+
+  /**
+   * Reads on unless pipelined requests past the high-water mark wait behind the call in flight
+   * (resuming at each answer would let them grow by a read per request).
+   */
+  private readMore(): void {
+    if (this.ended || this.waitingDrain) return;
+    if (!this.call || this.input.size <= PIPELINE_HIGH_WATER_BYTES) this.input.resume();
   }
 
   readProgress(): ReadProgress {
@@ -147,8 +156,8 @@ export class FastConnection implements FastClient, Watched {
     this.call?.clientDrained();
     if (!this.waitingDrain) return;
     this.waitingDrain = false;
-    this.input.resume();
     if (!this.call && this.input.size > 0) this.readOn();
+    this.readMore();
   };
 
   private readonly onTimeout = (): void => {

@@ -141,8 +141,8 @@ export class FastConnection implements Watched {
   private readonly onDrain = (): void => {
     if (!this.waitingDrain) return;
     this.waitingDrain = false;
-    this.input.resume();
     if (!this.busy && this.input.size > 0) this.readOn();
+    this.readMore();
   };
 
   private readonly onTimeout = (): void => {
@@ -255,8 +255,17 @@ export class FastConnection implements Watched {
       this.input.pause();
       return;
     }
-    this.input.resume();
     if (this.input.size > 0) this.readOn();
+    this.readMore();
+  }
+
+  /**
+   * Reads on unless pipelined requests past the high-water mark wait behind the one being answered
+   * (resuming for each answer would let them grow by a read per request).
+   */
+  private readMore(): void {
+    if (this.ended || this.waitingDrain) return;
+    if (!this.busy || this.input.size <= PIPELINE_HIGH_WATER_BYTES) this.input.resume();
   }
 
   /** Answers `err` and closes without reading the rest of the request. */
