@@ -66,9 +66,6 @@ export function isTarget(buf: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-/** The bytes ending a line, for callers that scan heads. */
-export const HEAD_BYTES = { CR, LF, COLON } as const;
-
 /** Where an absolute-form target's path starts (`http://host/p` → index of `/p`), or -1. */
 export function absolutePathStart(target: string): number {
   const scheme = /^https?:\/\//i.exec(target);
