@@ -5,7 +5,6 @@
  * reads as the value's end, a space before the colon, an empty name.
  */
 
-const CR = 13;
 const LF = 10;
 const COLON = 58;
 
