@@ -4,12 +4,13 @@ import { createLogger, type LogLevel, systemClock, systemRandom } from '../core/
 import { checkStaticOnly, Gateway } from '../gateway/index.js';
 import type { ServiceFile } from '../spec/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import { addConnectionFlags, type ConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parsePort } from './parse-options.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
 
 /** Flags of `flotilla gateway`, parsed. */
-export interface GatewayCliOptions {
+export interface GatewayCliOptions extends ConnectionFlags {
   readonly config: string;
   readonly port: number;
   readonly grpcPort?: number;
@@ -41,6 +42,10 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       grpcPort: options.grpcPort,
       adminToken: options.adminToken,
       maxBufferBytes: options.maxBuffer,
+      headerTimeoutMs: options.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate,
+      requestMemoryBytes: options.requestMemoryBytes,
       staticOnly: true,
       tls,
     },
@@ -112,7 +117,8 @@ export function gatewayCommand(): Command {
       'request bodies up to this size are buffered so they can be retried or mirrored; larger ones stream through',
       parseBytes,
       4 * 1024 ** 2,
-    )
+    );
+  addConnectionFlags(addServerTlsFlags(command, 'HTTP and gRPC'))
     .addOption(
       new Option('--log-level <level>', 'log verbosity')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -126,9 +132,10 @@ export function gatewayCommand(): Command {
         host: opts['host'] as string,
         ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
         maxBuffer: opts['maxBuffer'] as number,
+        ...connectionFlags(opts),
         logLevel: opts['logLevel'] as LogLevel,
         tls: serverTlsFiles(opts),
       });
     });
-  return addServerTlsFlags(command, 'HTTP and gRPC');
+  return command;
 }

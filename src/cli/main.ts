@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
+import { addConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
 import { addServerTlsFlags, serverTlsFiles } from './tls-flags.js';
@@ -26,7 +27,7 @@ const program = new Command()
   )
   .version(VERSION);
 
-addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
+const serveCommand = addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
   .requiredOption(
     '--model-repository <dir>',
@@ -77,7 +78,8 @@ addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
     'largest request body accepted, e.g. 67108864 or 64MiB (larger: 413)',
     parseBytes,
     64 * 1024 ** 2,
-  )
+  );
+addConnectionFlags(serveCommand)
   .addOption(
     new Option('--log-level <level>', 'log verbosity')
       .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -106,6 +108,7 @@ addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
       pollInterval: opts['pollInterval'] as number,
       ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
       maxBody: opts['maxBody'] as number,
+      ...connectionFlags(opts),
       logLevel: opts['logLevel'] as 'info',
       exitWithParent: opts['exitWithParent'] === true,
       processes: opts['processes'] as number,

@@ -33,11 +33,12 @@ import {
   tuneHeapForServing,
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import type { ConnectionFlags } from './connection-flags.js';
 import { watchCertificates } from './tls-flags.js';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
-export interface ServeOptions {
+export interface ServeOptions extends ConnectionFlags {
   readonly modelRepository: string;
   readonly httpPort: number;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
@@ -194,6 +195,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       // (decided at load), not --max-body: see docs/protocols.md.
       bodyLimit: modelBodyLimit((model, version) => manager.bodyBounds(model, version), options.maxBody),
       tls,
+      headerTimeoutMs: options.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate,
+      requestMemoryBytes: options.requestMemoryBytes,
     },
     router,
     logger,

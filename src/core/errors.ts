@@ -5,6 +5,7 @@
 
 /** gRPC status codes by name (the numbers are the ones in grpc's status.proto). */
 export const GRPC_STATUS = {
+  CANCELLED: 1,
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
@@ -82,6 +83,24 @@ export const ERROR_CATALOGUE = {
     grpc: 'RESOURCE_EXHAUSTED',
     summary: 'The request body is larger than --max-body.',
   },
+  FLT_INVALID_HTTP: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary:
+      'The request head breaks RFC 9112 (bare CR or LF, control character in a value, two Host lines, Content-Length with Transfer-Encoding…); answered, then the connection is closed.',
+  },
+  FLT_REQUEST_TIMEOUT: {
+    http: 408,
+    grpc: 'DEADLINE_EXCEEDED',
+    summary:
+      'The request head did not arrive within --header-timeout, or its body fell behind --body-timeout; the connection is closed.',
+  },
+  FLT_CLIENT_CLOSED: {
+    http: 499,
+    grpc: 'CANCELLED',
+    summary:
+      'The client closed the connection before its request was read; logged at debug level, never answered.',
+  },
   FLT_MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No model of that name is known.' },
   FLT_VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no such version.' },
   FLT_ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', summary: 'No endpoint at that path.' },
@@ -105,6 +124,12 @@ export const ERROR_CATALOGUE = {
     http: 503,
     grpc: 'UNAVAILABLE',
     summary: 'The server is draining and takes no new work.',
+  },
+  FLT_OVERLOADED: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      'The unfinished requests held in memory over all connections reached --max-request-memory; retry after Retry-After.',
   },
   FLT_QUEUE_FULL: {
     http: 503,

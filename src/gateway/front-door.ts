@@ -1,12 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { handOver } from '../protocol/http1/index.js';
+import { InvalidRequestError } from '../core/index.js';
+import {
+  applyFallbackDeadlines,
+  type ConnectionLimits,
+  DeadlineSweeper,
+  handOver,
+  type RequestMemory,
+  rawHeadProblem,
+  refuse,
+  type SweepTimers,
+} from '../protocol/http1/index.js';
 import { createListener, type ServerCertificates } from '../tls/index.js';
 import { FastConnection, type FastDeps } from './http1/fast-connection.js';
 
 /** What the front door needs: the fast path's parts and the node:http path's handler. */
 export interface FrontDoorDeps {
-  readonly fast: Omit<FastDeps, 'handoff' | 'gone' | 'settled'>;
+  readonly fast: Omit<FastDeps, 'handoff' | 'gone' | 'settled' | 'memory'>;
+  /** Deadlines and the request-memory limit of client connections. */
+  readonly limits: ConnectionLimits;
+  /** Unfinished request bytes on both paths (the node:http path's buffered bodies count too). */
+  readonly memory: RequestMemory;
+  /** Timers of the deadline sweeper (tests drive it by hand); real ones by default. */
+  readonly timers?: SweepTimers;
   /** The node:http path (admin API, the gateway's own endpoints, everything the fast path hands over). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** False sends every connection straight to the node:http path. */
@@ -29,10 +45,21 @@ export class FrontDoor {
   private readonly handedOff = new Map<Socket, number>();
   private draining = false;
   private drained: (() => void) | undefined;
+  /** The header and body deadlines of fast-path connections. */
+  private readonly sweeper: DeadlineSweeper;
 
   constructor(deps: FrontDoorDeps) {
+    const clock = deps.fast.ctx.clock;
+    this.sweeper = new DeadlineSweeper(deps.limits, () => clock.now(), deps.timers);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       const socket = req.socket;
+      const problem = rawHeadProblem(req.rawHeaders);
+      if (problem !== undefined) {
+        // llhttp let it through (two Host lines): routing by one while a backend reads the other
+        // is request smuggling, so it is refused before any routing.
+        refuse(socket, new InvalidRequestError('FLT_INVALID_HTTP', `bad request head: ${problem}`));
+        return;
+      }
       this.handedOff.set(socket, (this.handedOff.get(socket) ?? 0) + 1);
       res.once('close', () => {
         const n = (this.handedOff.get(socket) ?? 1) - 1;
@@ -41,19 +68,25 @@ export class FrontDoor {
       });
       deps.handle(req, res);
     });
-    this.server.headersTimeout = 66_000;
+    applyFallbackDeadlines(this.server, deps.limits);
     const fastDeps: FastDeps = {
       ...deps.fast,
+      memory: deps.memory,
       handoff: (socket, buffered) => this.handoff(socket, buffered),
       gone: (conn) => {
         this.fast.delete(conn);
+        this.sweeper.delete(conn);
         this.check();
       },
       settled: () => this.check(),
     };
     this.listener = createListener(deps.tls, (socket) => {
       if (!deps.fastPath) this.handoff(socket, undefined);
-      else this.fast.add(new FastConnection(socket, fastDeps));
+      else {
+        const conn = new FastConnection(socket, fastDeps);
+        this.fast.add(conn);
+        this.sweeper.add(conn);
+      }
     });
   }
 
@@ -102,6 +135,7 @@ export class FrontDoor {
     for (const busy of this.handedOff.values()) if (busy > 0) return;
     for (const c of this.fast) closeSocket(c.socket);
     for (const s of this.handedOff.keys()) closeSocket(s);
+    this.sweeper.close();
     const resolve = this.drained;
     this.drained = undefined;
     resolve();

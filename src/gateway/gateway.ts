@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Random } from '../core/index.js';
 import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundError } from '../core/index.js';
+import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
@@ -43,6 +44,14 @@ export interface GatewayOptions {
   readonly adminOnDataPort?: boolean;
   /** Serve the HTTP and gRPC listeners over TLS with these certificates (reloaded on change). */
   readonly tls?: ServerCertificates | undefined;
+  /** A request head must be complete this long after its first byte; else 408 (default 20 s). */
+  readonly headerTimeoutMs?: number;
+  /** A body gets this long plus 1 s per `bodyMinRate` bytes received; else 408 (default 20 s). */
+  readonly bodyTimeoutMs?: number;
+  /** Bytes per second a body must keep up (default 500). */
+  readonly bodyMinRate?: number;
+  /** Bytes of unfinished requests held over all client connections; past it 503 (default 512 MiB). */
+  readonly requestMemoryBytes?: number;
 }
 
 /** What `flotilla up` adds to the admin API (the fleet implements it). */
@@ -56,6 +65,7 @@ export interface GatewayControl {
 
 /** The defaults of GatewayOptions, in one place. */
 export const GATEWAY_DEFAULTS = Object.freeze({
+  ...CONNECTION_LIMIT_DEFAULTS,
   maxBufferBytes: 4 * 1024 * 1024,
   connectionsPerReplica: 128,
   keepAliveTimeoutMs: 60_000,
@@ -102,15 +112,26 @@ export class Gateway implements AdminTarget {
       retried: (service: string) => this.gatewayMetrics.retried(service),
     };
     const maxBufferBytes = options.maxBufferBytes ?? GATEWAY_DEFAULTS.maxBufferBytes;
+    const d = GATEWAY_DEFAULTS;
+    const limits = {
+      headerTimeoutMs: options.headerTimeoutMs ?? d.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? d.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate ?? d.bodyMinRate,
+      requestMemoryBytes: options.requestMemoryBytes ?? d.requestMemoryBytes,
+    };
+    const memory = new RequestMemory(limits.requestMemoryBytes);
     const front = createFrontHandler({
       ctx,
       random: deps.random,
       table: () => this.table,
       maxBufferBytes,
+      memory,
       own: (req, res, path) => this.own(req, res, path),
     });
     this.door = new FrontDoor({
       fast: { ctx, random: deps.random, table: () => this.table, maxBufferBytes },
+      limits,
+      memory,
       fastPath: options.fastPath ?? true,
       tls: options.tls,
       handle: (req, res) => {

@@ -30,7 +30,7 @@ describe('fast path: request heads', () => {
     assert.deepEqual([text.slice(h.drop[0], h.drop[1])], ['Connection: keep-alive, close\r\n']);
   });
 
-  const cases: [string, string, 'incomplete' | 'unsupported' | 'head'][] = [
+  const cases: [string, string, 'incomplete' | 'unsupported' | 'invalid' | 'head'][] = [
     ['a partial head', 'GET / HTTP/1.1\r\nHost: a', 'incomplete'],
     ['HTTP/1.0', 'GET / HTTP/1.0\r\n\r\n', 'unsupported'],
     ['an absolute target', 'GET http://a/ HTTP/1.1\r\n\r\n', 'unsupported'],
@@ -41,14 +41,26 @@ describe('fast path: request heads', () => {
       'unsupported',
     ],
     ['an upgrade', 'GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n', 'unsupported'],
+    ['two different lengths', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'invalid'],
+    ['a bad length', 'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 'invalid'],
+    ['a folded header', 'GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n', 'invalid'],
+    ['a line without a colon', 'GET / HTTP/1.1\r\nnonsense\r\n\r\n', 'invalid'],
+    // Issue 18's smuggling findings: each was forwarded upstream by the fast path.
     [
-      'two different lengths',
-      'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
-      'unsupported',
+      'a bare LF inside a header value',
+      'GET / HTTP/1.1\r\nHost: a\r\nX: a\nGET /s HTTP/1.1\r\n\r\n',
+      'invalid',
     ],
-    ['a bad length', 'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 'unsupported'],
-    ['a folded header', 'GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n', 'unsupported'],
-    ['a line without a colon', 'GET / HTTP/1.1\r\nnonsense\r\n\r\n', 'unsupported'],
+    ['a bare CR ending a header line', 'GET / HTTP/1.1\r\nX: a\rHost: b\r\n\r\n', 'invalid'],
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'invalid'],
+    ['an empty header name', 'GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n', 'invalid'],
+    ['whitespace before a colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 'invalid'],
+    ['a NUL in a value', 'GET / HTTP/1.1\r\nX: a\0\r\n\r\n', 'invalid'],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n',
+      'invalid',
+    ],
     ['a plain GET', 'GET /v2/health/ready HTTP/1.1\r\nHost: a\r\n\r\n', 'head'],
   ];
   for (const [what, text, kind] of cases) {

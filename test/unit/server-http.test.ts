@@ -36,12 +36,17 @@ describe('server HTTP front (fast path and node:http)', () => {
   let server: HttpServer;
   let port: number;
   let releaseSlow: (() => void) | undefined;
+  const limitsAsked: string[] = [];
+  let echoed = 0;
   const router = new Router<Handler>()
-    .add('POST', '/echo/:name', async (req) => ({
-      status: 200,
-      headers: { 'x-name': req.params['name']!, 'x-q': req.query.get('q') ?? '' },
-      body: Buffer.concat([Buffer.from(`${req.headers['x-tag'] ?? ''}:`), await req.body()]),
-    }))
+    .add('POST', '/echo/:name', async (req) => {
+      echoed++;
+      return {
+        status: 200,
+        headers: { 'x-name': req.params['name']!, 'x-q': req.query.get('q') ?? '' },
+        body: Buffer.concat([Buffer.from(`${req.headers['x-tag'] ?? ''}:`), await req.body()]),
+      };
+    })
     .add('GET', '/slow', async () => {
       await new Promise<void>((r) => (releaseSlow = r));
       return { status: 200, body: 'slow done' };
@@ -69,6 +74,11 @@ describe('server HTTP front (fast path and node:http)', () => {
         maxBodyBytes: 1024,
         bodyAlignment: (headers) =>
           headers['x-align'] === undefined ? undefined : Number(headers['x-align']),
+        // A fake per-request limit: /echo/small takes 4 bytes at most, HEAD nothing is asked.
+        bodyLimit: (head) => {
+          limitsAsked.push(`${head.method} ${head.path}`);
+          return head.path === '/echo/small' ? 4 : undefined;
+        },
       },
       router,
       silentLogger,
@@ -167,6 +177,40 @@ describe('server HTTP front (fast path and node:http)', () => {
     assert.equal(big!.status, 413);
     assert.match(big!.body, /5000 bytes exceeds the limit of 1024 bytes/);
     await once(s, 'close');
+  });
+
+  it('bodyLimit: a Content-Length over the limit its head decides is answered 413 at once, unread', async () => {
+    const s = await open();
+    limitsAsked.length = 0;
+    const before = echoed;
+    // The head alone: the answer must come without the body ever being sent.
+    s.write('POST /echo/small?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n');
+    const [r] = await responses(s, 1);
+    assert.equal(r!.status, 413);
+    assert.equal(JSON.parse(r!.body).code, 'FLT_BODY_TOO_LARGE');
+    assert.match(r!.body, /10 bytes exceeds the limit of 4 bytes/);
+    assert.match(r!.head, /connection: close/);
+    await once(s, 'close');
+    assert.deepEqual(limitsAsked, ['POST /echo/small']);
+    assert.equal(echoed, before, 'the handler never ran');
+    // Within the limit, on the fast path; and a chunked body on node:http cut at the same limit.
+    const t = await open();
+    t.write('POST /echo/small HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd');
+    assert.equal((await responses(t, 1))[0]!.body, ':abcd');
+    t.write(
+      'POST /echo/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n',
+    );
+    const [cut] = await responses(t, 1);
+    assert.equal(cut!.status, 413);
+    assert.match(cut!.body, /exceeds the limit of 4 bytes/);
+    t.destroy();
+    // A body over maxBodyBytes is refused from its Content-Length too, without being read.
+    const u = await open();
+    u.write('POST /echo/other HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
+    const [big] = await responses(u, 1);
+    assert.equal(big!.status, 413);
+    assert.match(big!.body, /exceeds the limit of 1024 bytes/);
+    await once(u, 'close');
   });
 
   it('answers HEAD without a body and survives a client that leaves mid-request', async () => {

@@ -1,6 +1,13 @@
 import type { Socket } from 'node:net';
-import type { Random } from '../../core/index.js';
-import { SocketInput } from '../../protocol/http1/index.js';
+import { FlotillaError, InvalidRequestError, type Random, UnavailableError } from '../../core/index.js';
+import {
+  PIPELINE_HIGH_WATER_BYTES,
+  type ReadProgress,
+  type RequestMemory,
+  refuse,
+  SocketInput,
+  type Watched,
+} from '../../protocol/http1/index.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { pathFor } from '../proxy/front.js';
 import { mirrorRequest } from '../proxy/mirror-call.js';
@@ -18,6 +25,8 @@ export interface FastDeps {
   table(): RoutingTable<ServiceRuntime>;
   /** Requests with larger bodies go to the node:http path, which streams them. */
   readonly maxBufferBytes: number;
+  /** Unfinished request bytes over every connection, against the gateway-wide limit. */
+  readonly memory: RequestMemory;
   /** Hands the connection to the node:http path with the bytes read and not yet used. */
   handoff(socket: Socket, buffered: Buffer | undefined): void;
   /** The connection closed or was handed off (the drain counts connections). */
@@ -35,12 +44,19 @@ const IDLE_TIMEOUT_MS = 65_000;
  * The first request it does not handle (admin API, gateway endpoints, no service, chunked or large
  * bodies, Expect, Upgrade, HTTP/1.0…) hands the whole connection to the complete node:http path.
  */
-export class FastConnection implements FastClient {
+export class FastConnection implements FastClient, Watched {
   private readonly input: SocketInput;
   /** Bytes the request being read needs in all (0: its head is not complete yet). */
   private need = 0;
   private call: FastCall | undefined;
   private ended = false;
+  /** The client is not reading its answers: no more requests are read until it does. */
+  private waitingDrain = false;
+  /** When the first byte of the head being read came (-1: none is being read). */
+  private headSince = -1;
+  /** When the body being read began, and how many of its bytes were here then. */
+  private bodySince = 0;
+  private bodyBase = 0;
 
   constructor(
     readonly socket: Socket,
@@ -50,6 +66,7 @@ export class FastConnection implements FastClient {
       socket,
       { data: this.onData, drain: this.onDrain, timeout: this.onTimeout, close: this.onClose },
       IDLE_TIMEOUT_MS,
+      deps.memory,
     );
   }
 
@@ -68,19 +85,80 @@ export class FastConnection implements FastClient {
     this.deps.settled();
     if (!keepAlive) {
       this.ended = true;
+      this.input.drop();
       this.socket.end();
       return;
     }
-    if (this.input.size > 0) this.next();
+    if (this.socket.writableNeedDrain) {
+      // Answers pile up unread (a client pipelining and never reading made the gateway hold
+      // 650–770 MB): the next request waits until the client has read this one.
+      this.waitingDrain = true;
+      this.input.pause();
+      return;
+    }
+    if (this.input.size > 0) this.readOn();
+    this.readMore();
+  }
+
+  /**
+   * Reads on unless pipelined requests past the high-water mark wait behind the call in flight
+   * (resuming at each answer would let them grow by a read per request).
+   */
+  private readMore(): void {
+    if (this.ended || this.waitingDrain) return;
+    if (!this.call || this.input.size <= PIPELINE_HIGH_WATER_BYTES) this.input.resume();
+  }
+
+  readProgress(): ReadProgress {
+    if (this.call || this.ended || this.waitingDrain) return IDLE;
+    if (this.need > 0)
+      return { kind: 'body', since: this.bodySince, received: this.input.size - this.bodyBase };
+    if (this.headSince >= 0 && this.input.size > 0) return { kind: 'head', since: this.headSince };
+    return IDLE;
+  }
+
+  overdue(which: 'head' | 'body'): void {
+    this.refuse(
+      new FlotillaError(
+        'FLT_REQUEST_TIMEOUT',
+        which === 'head'
+          ? 'the request head did not arrive within the header deadline (--header-timeout)'
+          : 'the request body fell behind the body deadline (--body-timeout)',
+      ),
+    );
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.input.push(chunk);
-    if (this.call || this.ended || this.input.size < this.need) return;
+    if (this.ended) return;
+    if (this.headSince < 0 && this.need === 0 && !this.call) this.headSince = this.deps.ctx.clock.now();
+    const within = this.input.push(chunk);
+    if (this.call || this.waitingDrain) {
+      // Requests come in faster than their answers go out: stop reading until they do.
+      if (!within || this.input.size > PIPELINE_HIGH_WATER_BYTES) this.input.pause();
+      return;
+    }
+    if (!within) {
+      this.refuse(
+        new UnavailableError(
+          'FLT_OVERLOADED',
+          `unfinished requests hold ${this.deps.memory.held} bytes, over the limit of ${this.deps.memory.limitBytes} (--max-request-memory)`,
+          { retryAfterS: 1 },
+        ),
+        { 'retry-after': '1' },
+      );
+      return;
+    }
+    if (this.input.size < this.need) return;
     this.next();
   };
 
-  private readonly onDrain = (): void => this.call?.clientDrained();
+  private readonly onDrain = (): void => {
+    this.call?.clientDrained();
+    if (!this.waitingDrain) return;
+    this.waitingDrain = false;
+    if (!this.call && this.input.size > 0) this.readOn();
+    this.readMore();
+  };
 
   private readonly onTimeout = (): void => {
     // Nothing received for the idle timeout: a request begun and never finished is abandoned
@@ -89,10 +167,25 @@ export class FastConnection implements FastClient {
   };
 
   private readonly onClose = (): void => {
+    this.ended = true;
+    this.input.drop();
     this.call?.clientClosed();
     this.call = undefined;
     this.deps.gone(this);
   };
+
+  /** Bytes of the next request were here while the last was answered: its head's clock starts now. */
+  private readOn(): void {
+    this.headSince = this.deps.ctx.clock.now();
+    this.next();
+  }
+
+  /** Answers `err` and closes without reading the rest of the request. */
+  private refuse(err: FlotillaError, headers?: Readonly<Record<string, string>>): void {
+    this.ended = true;
+    this.input.drop();
+    refuse(this.socket, err, headers);
+  }
 
   /** Parses and starts the next request in the buffer, if it is complete. */
   private next(): void {
@@ -103,13 +196,23 @@ export class FastConnection implements FastClient {
       this.handoff();
       return;
     }
+    if (parsed.kind === 'invalid') {
+      // Forwarding it could let a backend read a request the gateway never saw (smuggling).
+      this.refuse(new InvalidRequestError('FLT_INVALID_HTTP', `bad request head: ${parsed.reason}`));
+      return;
+    }
     const head = parsed.head;
+    this.headSince = -1;
     if (head.contentLength > this.deps.maxBufferBytes) {
       this.handoff();
       return;
     }
     const total = head.headEnd + head.contentLength;
     if (buf.length < total) {
+      if (this.need === 0) {
+        this.bodySince = this.deps.ctx.clock.now();
+        this.bodyBase = buf.length;
+      }
       this.need = total;
       return;
     }
@@ -175,6 +278,8 @@ export class FastConnection implements FastClient {
     this.deps.handoff(this.socket, buffered);
   }
 }
+
+const IDLE: ReadProgress = { kind: 'idle' };
 
 /** The bytes to send upstream: the request as received, or with a new target and no hop-by-hop lines. */
 function requestBytes(buf: Buffer, head: RequestHead, total: number, target: string | undefined): Buffer {

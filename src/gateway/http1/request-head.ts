@@ -1,9 +1,13 @@
 /**
  * The head of an HTTP/1.1 request, read straight from the socket's bytes for the fast path: only
- * what routing and framing need is turned into strings; header lines are forwarded as bytes.
- * Anything unusual (other versions, absolute targets, chunked bodies, Expect, Upgrade) is
- * `unsupported` and goes to the complete node:http path instead.
+ * what routing and framing need is turned into strings; header lines are forwarded as bytes, so
+ * every line is checked here against RFC 9112 first (protocol/http1's field rules, the same as the
+ * server's): a head a backend could read differently from the gateway is `invalid` and answered
+ * 400, never forwarded. Merely unusual heads (other versions, absolute targets, chunked bodies,
+ * Expect, Upgrade) are `unsupported` and go to the complete node:http path instead.
  */
+
+import { FIELD_PROBLEMS, fieldLine, invalidHead, readRequestLine } from '../../protocol/http1/index.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -30,6 +34,8 @@ export interface RequestHead {
 export type RequestHeadResult =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'unsupported' }
+  /** Refused by RFC 9112: answer 400 with `reason` and close. */
+  | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'head'; readonly head: RequestHead };
 
 /** True for a header name the fast path must not forward (RFC 9110 §7.6.1), by length first. */
@@ -56,30 +62,24 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
   const blank = buf.indexOf(CRLFCRLF);
   if (blank < 0) return buf.length > maxHeadBytes ? { kind: 'unsupported' } : { kind: 'incomplete' };
   const headEnd = blank + 4;
-  const lineEnd = buf.indexOf(13);
-  const line = buf.toString('latin1', 0, lineEnd);
-  const sp1 = line.indexOf(' ');
-  const sp2 = line.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || line.slice(sp2 + 1) !== 'HTTP/1.1' || line.charCodeAt(sp1 + 1) !== 47) {
-    return { kind: 'unsupported' };
-  }
-  const method = line.slice(0, sp1);
-  const target = line.slice(sp1 + 1, sp2);
-  if (target.includes(' ')) return { kind: 'unsupported' };
+  const line = readRequestLine(buf);
+  if (line.kind !== 'line') return line;
+  // The target is forwarded as it came: an absolute-form one goes the node:http way, re-written.
+  if (line.absolute) return { kind: 'unsupported' };
   let host: string | undefined;
   let contentLength = 0;
   let sawLength = false;
+  let chunked = false;
+  let unusual = false;
   let close = false;
   let variant: string | undefined;
   let key: string | undefined;
   let drop: number[] | undefined;
-  let at = lineEnd + 2;
+  let at = line.end;
   while (at < blank + 2) {
     const end = buf.indexOf(13, at);
-    const colon = buf.indexOf(58, at);
-    const first = buf[at];
-    // A folded line or a line without a colon: let the strict parser reject it.
-    if (colon < 0 || colon > end || first === 32 || first === 9) return { kind: 'unsupported' };
+    const colon = fieldLine(buf, at, end);
+    if (colon < 0) return invalidHead(FIELD_PROBLEMS[-colon]!);
     const nameLength = colon - at;
     // Only names the fast path cares about are turned into strings.
     if (
@@ -97,20 +97,24 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
       const value = (): string => buf.toString('latin1', colon + 1, end).trim();
       switch (name) {
         case 'host':
+          if (host !== undefined) return invalidHead('more than one Host line (RFC 9112 §3.2)');
           host = value();
           break;
         case 'content-length': {
           const v = value();
-          if (!/^\d{1,15}$/.test(v) || (sawLength && Number(v) !== contentLength))
-            return { kind: 'unsupported' };
+          if (sawLength) return invalidHead('more than one Content-Length (RFC 9112 §6.3)');
+          if (!/^\d{1,15}$/.test(v)) return invalidHead(`Content-Length "${v}" is not a number`);
           contentLength = Number(v);
           sawLength = true;
           break;
         }
         case 'transfer-encoding':
+          chunked = true;
+          break;
         case 'expect':
         case 'upgrade':
-          return { kind: 'unsupported' };
+          unusual = true;
+          break;
         case 'x-flotilla-key':
           key = value();
           break;
@@ -127,12 +131,14 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
     }
     at = end + 2;
   }
+  if (chunked && sawLength) return invalidHead('Content-Length with Transfer-Encoding (RFC 9112 §6.3)');
+  if (chunked || unusual) return { kind: 'unsupported' };
   return {
     kind: 'head',
     head: {
-      method,
-      target,
-      headersStart: lineEnd + 2,
+      method: line.method,
+      target: line.target,
+      headersStart: line.end,
       headEnd,
       host,
       contentLength,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Random } from '../../core/index.js';
 import { NotFoundError, UnavailableError } from '../../core/index.js';
+import { originForm, type RequestMemory } from '../../protocol/http1/index.js';
 import { hash32 } from '../routing/hash.js';
 import { rewriteModel } from '../routing/protocol-paths.js';
 import type { RouteMatch, RoutingTable } from '../routing/routing-table.js';
@@ -28,6 +29,8 @@ export interface FrontDeps {
    * again; larger ones are streamed straight through and are not retried.
    */
   readonly maxBufferBytes: number;
+  /** Unfinished request bytes over all connections: the bodies buffered here count too. */
+  readonly memory: RequestMemory;
   /** Requests the gateway answers itself when no service matches (health); true when handled. */
   own(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 }
@@ -39,7 +42,9 @@ export interface FrontDeps {
 export function createFrontHandler(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const startedAt = deps.ctx.clock.now();
-    const url = req.url ?? '/';
+    // Absolute-form (`POST http://host/v2/… HTTP/1.1`) must be accepted (RFC 9112 §3.2.2): routed
+    // by its path, and sent upstream in origin-form with the Host header the client sent.
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const table = deps.table();
@@ -98,7 +103,20 @@ export function createFrontHandler(deps: FrontDeps): (req: IncomingMessage, res:
       }
       new ProxyCall(deps.ctx, req, res, service, variant, upstreamPath, headers, body, startedAt).start();
     };
-    readBody(req, deps.maxBufferBytes, go);
+    readBody(req, deps.maxBufferBytes, deps.memory, go, () =>
+      sendError(
+        res,
+        new UnavailableError(
+          'FLT_OVERLOADED',
+          `unfinished requests hold more than ${deps.memory.limitBytes} bytes (--max-request-memory)`,
+          { retryAfterS: 1 },
+        ),
+        service.name,
+        undefined,
+        undefined,
+        true,
+      ),
+    );
   };
 }
 
@@ -117,7 +135,9 @@ export function pathFor(match: RouteMatch<ServiceRuntime>, variant: VariantRunti
 function readBody(
   req: IncomingMessage,
   max: number,
+  memory: RequestMemory,
   then: (body: Buffer | null | IncomingMessage) => void,
+  overloaded: () => void,
 ): void {
   const cl = req.headers['content-length'];
   if (cl === undefined) {
@@ -136,12 +156,30 @@ function readBody(
   }
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
+  let held = 0;
+  const release = (): void => {
+    memory.release(held);
+    held = 0;
+  };
   req.on('data', (c: Buffer) => {
+    held += c.length;
+    if (!memory.add(c.length)) {
+      release();
+      req.removeAllListeners('data');
+      req.removeAllListeners('end');
+      req.resume();
+      overloaded();
+      return;
+    }
     if (first === undefined) first = c;
     else {
       chunks ??= [first];
       chunks.push(c);
     }
   });
-  req.once('end', () => then(chunks ? Buffer.concat(chunks) : (first ?? null)));
+  req.once('close', release);
+  req.once('end', () => {
+    release();
+    then(chunks ? Buffer.concat(chunks) : (first ?? null));
+  });
 }

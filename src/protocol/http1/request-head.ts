@@ -1,18 +1,23 @@
 /**
  * The head of a plain HTTP/1.1 request read straight from a socket's bytes, for servers that answer
- * small, complete requests without node:http's streams. Anything unusual (other versions, absolute
- * targets, chunked bodies, Expect, Upgrade, folded lines) is `unsupported`: the caller hands the
- * connection to node:http, whose strict parser answers it.
+ * small, complete requests without node:http's streams. What RFC 9112 says a server must refuse
+ * (a bare CR or LF, a NUL or other control character in a value, whitespace before a colon, an
+ * empty name, two Host lines, Content-Length with Transfer-Encoding, repeated Content-Lengths, a
+ * folded line) is `invalid`: answered 400 here, never handed on. Anything merely unusual (other
+ * versions, chunked bodies, Expect, Upgrade, `*` or authority targets) is `unsupported`: the caller
+ * hands the connection to node:http, whose strict parser answers it.
  */
+
+import { FIELD_PROBLEMS, fieldLine, isTarget, isToken, originForm } from './field-syntax.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CR = 13;
-const COLON = 58;
+const LF = 10;
 
 /** A parsed request head; offsets index the buffer it was read from. */
 export interface Http1RequestHead {
   readonly method: string;
-  /** The request-target (origin-form: path and query). */
+  /** The request-target in origin-form (path and query; an absolute-form target gives its path). */
   readonly target: string;
   /** Offset just after the blank line ending the head: the body starts here. */
   readonly headEnd: number;
@@ -27,58 +32,100 @@ export interface Http1RequestHead {
 export type Http1HeadResult =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'unsupported' }
+  /** Refused by RFC 9112: answer 400 with `reason` and close. */
+  | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'head'; readonly head: Http1RequestHead };
 
 const INCOMPLETE: Http1HeadResult = { kind: 'incomplete' };
 const UNSUPPORTED: Http1HeadResult = { kind: 'unsupported' };
+
+/** A head RFC 9112 says to refuse, with the reason the 400 gives. */
+export function invalidHead(reason: string): { readonly kind: 'invalid'; readonly reason: string } {
+  return { kind: 'invalid', reason };
+}
+
+/** The request line's parts, or why it is not one the fast path takes. */
+export type RequestLine =
+  | {
+      readonly kind: 'line';
+      readonly method: string;
+      /** In origin-form. */
+      readonly target: string;
+      /** The target was sent in absolute-form (`http://host/path`). */
+      readonly absolute: boolean;
+      /** Offset just after the line's CRLF: header lines start here. */
+      readonly end: number;
+    }
+  | { readonly kind: 'unsupported' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * Reads the request line at the start of `buf` (whose head is complete). Origin-form and
+ * absolute-form targets are taken (RFC 9112 §3.2.2: a server MUST accept absolute-form); `*`,
+ * authority-form and versions other than HTTP/1.1 are `unsupported`.
+ */
+export function readRequestLine(buf: Buffer): RequestLine {
+  const lineEnd = buf.indexOf(CR);
+  if (buf[lineEnd + 1] !== LF) return invalidHead('the request line ends in a bare CR');
+  const sp1 = buf.indexOf(32);
+  const sp2 = buf.lastIndexOf(32, lineEnd);
+  if (sp1 <= 0 || sp2 <= sp1 + 1 || sp1 > lineEnd) return { kind: 'unsupported' };
+  if (buf.toString('latin1', sp2 + 1, lineEnd) !== 'HTTP/1.1') return { kind: 'unsupported' };
+  if (!isToken(buf, 0, sp1)) return invalidHead('the method is not a token');
+  if (!isTarget(buf, sp1 + 1, sp2))
+    return invalidHead('the request-target holds a space or control character');
+  const raw = buf.toString('latin1', sp1 + 1, sp2);
+  const first = raw.charCodeAt(0);
+  let target = raw;
+  if (first !== 47) {
+    target = originForm(raw);
+    if (target === raw) return { kind: 'unsupported' };
+  }
+  return {
+    kind: 'line',
+    method: buf.toString('latin1', 0, sp1),
+    target,
+    absolute: first !== 47,
+    end: lineEnd + 2,
+  };
+}
 
 /** Reads a request head from the start of `buf` (which may hold more: the body, the next request). */
 export function readRequestHead(buf: Buffer, maxHeadBytes: number): Http1HeadResult {
   const blank = buf.indexOf(CRLFCRLF);
   if (blank < 0) return buf.length > maxHeadBytes ? UNSUPPORTED : INCOMPLETE;
   if (blank > maxHeadBytes) return UNSUPPORTED;
-  const lineEnd = buf.indexOf(CR);
-  const line = buf.toString('latin1', 0, lineEnd);
-  const sp1 = line.indexOf(' ');
-  const sp2 = line.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || line.slice(sp2 + 1) !== 'HTTP/1.1' || line.charCodeAt(sp1 + 1) !== 47) {
-    return UNSUPPORTED;
-  }
-  const target = line.slice(sp1 + 1, sp2);
-  if (target.includes(' ')) return UNSUPPORTED;
+  const line = readRequestLine(buf);
+  if (line.kind !== 'line') return line;
   const headers: Record<string, string> = {};
-  let at = lineEnd + 2;
+  let at = line.end;
   while (at < blank + 2) {
     const end = buf.indexOf(CR, at);
-    const colon = buf.indexOf(COLON, at);
-    const first = buf[at];
-    if (colon <= at || colon > end || first === 32 || first === 9 || buf[end + 1] !== 10) return UNSUPPORTED;
+    const colon = fieldLine(buf, at, end);
+    if (colon < 0) return invalidHead(FIELD_PROBLEMS[-colon]!);
     const name = buf.toString('latin1', at, colon).toLowerCase();
-    if (!TOKEN.test(name)) return UNSUPPORTED;
     const value = buf.toString('latin1', colon + 1, end).trim();
     const seen = headers[name];
     if (seen === undefined) headers[name] = value;
-    else if (name === 'content-length' || name === 'host') {
-      // Differing repeats are how request smuggling starts; let the strict parser refuse them.
-      if (seen !== value) return UNSUPPORTED;
-    } else headers[name] = `${seen}, ${value}`;
+    else if (name === 'host') return invalidHead('more than one Host line (RFC 9112 §3.2)');
+    else if (name === 'content-length') return invalidHead('more than one Content-Length (RFC 9112 §6.3)');
+    else headers[name] = `${seen}, ${value}`;
     at = end + 2;
   }
-  if (
-    headers['transfer-encoding'] !== undefined ||
-    headers['expect'] !== undefined ||
-    headers['upgrade'] !== undefined
-  ) {
+  const length = headers['content-length'];
+  if (headers['transfer-encoding'] !== undefined) {
+    if (length !== undefined) return invalidHead('Content-Length with Transfer-Encoding (RFC 9112 §6.3)');
     return UNSUPPORTED;
   }
-  const length = headers['content-length'];
-  if (length !== undefined && !DIGITS.test(length)) return UNSUPPORTED;
+  if (headers['expect'] !== undefined || headers['upgrade'] !== undefined) return UNSUPPORTED;
+  if (length !== undefined && !DIGITS.test(length))
+    return invalidHead(`Content-Length "${length}" is not a number`);
   const connection = headers['connection'];
   return {
     kind: 'head',
     head: {
-      method: line.slice(0, sp1),
-      target,
+      method: line.method,
+      target: line.target,
       headEnd: blank + 4,
       headers,
       contentLength: length === undefined ? 0 : Number(length),
@@ -87,6 +134,5 @@ export function readRequestHead(buf: Buffer, maxHeadBytes: number): Http1HeadRes
   };
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const DIGITS = /^\d{1,15}$/;
 const CLOSE = /(^|,)\s*close\s*(,|$)/i;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { RequestMemory } from './request-memory.js';
 
 /** What a connection reading raw HTTP/1.1 does with its socket's events. */
 export interface SocketHandlers {
@@ -10,19 +11,30 @@ export interface SocketHandlers {
 }
 
 /**
+ * Bytes a connection holds of requests not yet being answered, past which it stops reading until
+ * they are: a client that pipelines requests and never reads the answers made a server buffer
+ * 1.2 GB. 256 KiB is hundreds of small pipelined requests, far more than pipelining gains from.
+ */
+export const PIPELINE_HIGH_WATER_BYTES = 256 * 1024;
+
+/**
  * A socket read by hand (the fast paths of the server and the gateway): its listeners, and the
  * bytes read and not used yet, joined only when a whole request may be there (no O(n²) copies).
- * `detach` gives the socket back, with its unused bytes, to be handed to node:http.
+ * Held bytes count against the server's RequestMemory. `detach` gives the socket back, with its
+ * unused bytes, to be handed to node:http.
  */
 export class SocketInput {
   private parts: Buffer[] = [];
   /** Bytes read and not used yet. */
   size = 0;
+  /** Reading is paused (backpressure), see `pause`. */
+  paused = false;
 
   constructor(
     readonly socket: Socket,
     private readonly handlers: SocketHandlers,
     idleTimeoutMs: number,
+    private readonly memory: RequestMemory,
   ) {
     socket.setNoDelay(true);
     socket.setTimeout(idleTimeoutMs);
@@ -33,9 +45,11 @@ export class SocketInput {
     socket.once('close', handlers.close);
   }
 
-  push(chunk: Buffer): void {
+  /** Keeps `chunk`; false when the server's request memory is over its limit now. */
+  push(chunk: Buffer): boolean {
     this.parts.push(chunk);
     this.size += chunk.length;
+    return this.memory.add(chunk.length);
   }
 
   /**
@@ -62,7 +76,28 @@ export class SocketInput {
   /** Marks the first `used` bytes of `buf` (what `take` returned) as used. */
   consume(buf: Buffer, used: number): void {
     this.parts = buf.length > used ? [buf.subarray(used)] : [];
+    this.memory.release(this.size - (buf.length - used));
     this.size = buf.length - used;
+  }
+
+  /** Stops reading the socket until `resume` (the answers are not being read). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  /** Drops the unused bytes (the connection closed or is refused). */
+  drop(): void {
+    this.memory.release(this.size);
+    this.parts = [];
+    this.size = 0;
   }
 
   /** Removes the listeners and returns the unused bytes: the socket belongs to the caller now. */
@@ -74,9 +109,9 @@ export class SocketInput {
     s.off('error', noop);
     s.off('close', this.handlers.close);
     s.setTimeout(0);
+    this.resume();
     const buffered = this.size > 0 ? this.take() : undefined;
-    this.parts = [];
-    this.size = 0;
+    this.drop();
     return buffered;
   }
 }

@@ -1,9 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
-import { handOver } from '../../protocol/http1/index.js';
+import {
+  applyFallbackDeadlines,
+  CONNECTION_LIMIT_DEFAULTS,
+  DeadlineSweeper,
+  handOver,
+  originForm,
+  RequestMemory,
+  rawHeadProblem,
+  refuse,
+  type SweepTimers,
+} from '../../protocol/http1/index.js';
 import { createListener, type ServerCertificates } from '../../tls/index.js';
-import { bodyLength, FastConnection } from './fast-connection.js';
+import { bodyLength, bodyLimitOf, FastConnection } from './fast-connection.js';
+import { readNodeBody } from './node-body.js';
 import type { Router } from './router.js';
 
 /** What a handler sees of a request. */
@@ -52,41 +63,33 @@ export interface HttpServerOptions {
   }) => number | undefined;
   /** Serve HTTPS with these certificates (reloaded when their files change); plain HTTP without. */
   readonly tls?: ServerCertificates | undefined;
+  /** A request head must be complete this long after its first byte (default 20 s); else 408. */
+  readonly headerTimeoutMs?: number;
+  /** A body gets this long plus 1 s per `bodyMinRate` bytes received (default 20 s); else 408. */
+  readonly bodyTimeoutMs?: number;
+  /** Bytes per second a body must keep up (default 500). */
+  readonly bodyMinRate?: number;
+  /** Bytes of unfinished requests held over all connections (default 512 MiB); past it 503. */
+  readonly requestMemoryBytes?: number;
 }
+
+/** What the server is built with besides its options (tests pass a fake clock and timers). */
+export interface HttpServerDeps {
+  now(): number;
+  readonly timers?: SweepTimers;
+}
+
+/** Errors after which the rest of the request is not read: the connection closes after the answer. */
+const CLOSES: ReadonlySet<string> = new Set([
+  'FLT_BODY_TOO_LARGE',
+  'FLT_REQUEST_TIMEOUT',
+  'FLT_OVERLOADED',
+  'FLT_CLIENT_CLOSED',
+]);
 
 /** JSON reply helper. */
 export function json(status: number, value: unknown): HttpReply {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) {
-    return Promise.reject(tooLarge(max, declared));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(max, size));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
-}
-
-function tooLarge(max: number, size: number): InvalidRequestError {
-  return new InvalidRequestError(
-    'FLT_BODY_TOO_LARGE',
-    `request body: ${size} bytes exceeds the limit of ${max} bytes (--max-body)`,
-  );
 }
 
 /**
@@ -103,26 +106,55 @@ export class HttpServer {
   private inflight = 0;
   private draining = false;
   private drained: (() => void) | undefined;
+  /** Unfinished request bytes over every connection, both paths. */
+  private readonly memory: RequestMemory;
+  /** The header and body deadlines of fast connections and node:http bodies. */
+  private readonly sweeper: DeadlineSweeper;
+  private readonly now: () => number;
+  private readonly pendingAnswers = new WeakMap<Socket, Set<() => void>>();
 
   constructor(
     private readonly options: HttpServerOptions,
     private readonly router: Router<Handler>,
     private readonly logger: Logger,
+    deps: HttpServerDeps = { now: Date.now },
   ) {
+    const d = CONNECTION_LIMIT_DEFAULTS;
+    const limits = {
+      headerTimeoutMs: options.headerTimeoutMs ?? d.headerTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? d.bodyTimeoutMs,
+      bodyMinRate: options.bodyMinRate ?? d.bodyMinRate,
+    };
+    this.now = deps.now;
+    this.memory = new RequestMemory(options.requestMemoryBytes ?? d.requestMemoryBytes);
+    this.sweeper = new DeadlineSweeper(limits, deps.now, deps.timers);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
-    this.server.headersTimeout = 66_000;
-    const deps = {
+    applyFallbackDeadlines(this.server, limits);
+    const fastDeps = {
       serve: (req: HttpRequest) => this.serve(req),
       maxBodyBytes: options.maxBodyBytes,
+      bodyLimit: options.bodyLimit,
       bodyAlignment: options.bodyAlignment,
+      memory: this.memory,
+      now: deps.now,
       draining: () => this.draining,
       handoff: (socket: Socket, buffered: Buffer | undefined) => this.handoff(socket, buffered),
-      gone: (conn: FastConnection) => this.fast.delete(conn),
+      gone: (conn: FastConnection) => {
+        this.fast.delete(conn);
+        this.sweeper.delete(conn);
+      },
       settled: () => this.settled(),
     };
     this.listener = createListener(options.tls, (socket) => {
-      this.fast.add(new FastConnection(socket, deps));
+      const conn = new FastConnection(socket, fastDeps);
+      this.fast.add(conn);
+      this.sweeper.add(conn);
     });
+  }
+
+  /** Bytes of unfinished requests held now, over every connection. */
+  get heldRequestBytes(): number {
+    return this.memory.held;
   }
 
   async listen(): Promise<AddressInfo> {
@@ -144,13 +176,12 @@ export class HttpServer {
       return await match.handler({ ...req, params: match.params });
     } catch (err) {
       const e = asFlotillaError(err);
-      if (e.httpStatus >= 500)
+      if (e.code === 'FLT_CLIENT_CLOSED') this.logger.debug('client closed mid-request', { path: req.path });
+      else if (e.httpStatus >= 500)
         this.logger.error('request failed', { path: req.path, code: e.code, error: e.message });
+      const reply = json(e.httpStatus, { error: e.message, code: e.code });
       // A body we refused to read must not be parsed as the next request on this socket.
-      return {
-        ...json(e.httpStatus, { error: e.message, code: e.code }),
-        close: e.code === 'FLT_BODY_TOO_LARGE',
-      };
+      return CLOSES.has(e.code) ? { ...reply, close: true } : reply;
     }
   }
 
@@ -161,18 +192,39 @@ export class HttpServer {
 
   /** The node:http path: the same routes, for connections the fast path handed over. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
+    const problem = rawHeadProblem(req.rawHeaders);
+    if (problem !== undefined) {
+      // llhttp let it through; nothing after it on this connection can be trusted.
+      refuse(req.socket, new InvalidRequestError('FLT_INVALID_HTTP', `bad request head: ${problem}`));
+      return;
+    }
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
+    const method = req.method ?? 'GET';
+    const path = q < 0 ? url : url.slice(0, q);
     let bodyPromise: Promise<Buffer> | undefined;
-    // 'close' fires whether the response finished or the client went away.
-    res.once('close', () => this.settled());
+    // 'close' fires whether the response finished or the client went away; a response queued
+    // behind another (pipelining) never fires it when the socket dies: the socket's close settles it.
+    const waiting = this.answersOn(req.socket);
+    const settle = (): void => {
+      if (!waiting.delete(settle)) return;
+      this.settled();
+    };
+    waiting.add(settle);
+    res.once('close', settle);
     const reply = await this.serve({
-      method: req.method ?? 'GET',
-      path: q < 0 ? url : url.slice(0, q),
+      method,
+      path,
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
       params: {},
       headers: req.headers,
-      body: () => (bodyPromise ??= readBody(req, this.options.maxBodyBytes)),
+      body: () =>
+        (bodyPromise ??= readNodeBody(req, {
+          maxBytes: bodyLimitOf(this.options, method, path, req.headers),
+          memory: this.memory,
+          sweeper: this.sweeper,
+          now: this.now,
+        })),
     });
     if (reply.close) res.shouldKeepAlive = false;
     const headers: Record<string, string | number> = { ...reply.headers };
@@ -188,6 +240,20 @@ export class HttpServer {
     }
   }
 
+  /** The settle callbacks of a node:http connection's requests not yet answered. */
+  private answersOn(socket: Socket): Set<() => void> {
+    let set = this.pendingAnswers.get(socket);
+    if (!set) {
+      const answers = new Set<() => void>();
+      this.pendingAnswers.set(socket, answers);
+      socket.once('close', () => {
+        for (const settle of answers) settle();
+      });
+      set = answers;
+    }
+    return set;
+  }
+
   private handoff(socket: Socket, buffered: Buffer | undefined): void {
     handOver(this.server, socket, buffered);
   }
@@ -200,6 +266,7 @@ export class HttpServer {
     this.server.closeIdleConnections();
     if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.server.closeAllConnections();
+    this.sweeper.close();
     // Nothing is in flight: what is left is idle or holds part of a request never completed.
     for (const conn of this.fast) conn.close();
     await closed;
