@@ -131,6 +131,30 @@ describe('gateway client connections: smuggling, backpressure, deadlines, reques
     s.destroy();
   });
 
+  it('answers the next client after one that left with answers unread (no paused connection pooled)', async () => {
+    // Found by the reliability suite: an answer that completed in the read that filled the slow
+    // client's buffer left its upstream connection paused, and the pool handed it to the next
+    // request, which then never saw its answer.
+    const backend = await recordingBackend('b'.repeat(48 * 1024));
+    closers.push(() => new Promise((r) => backend.server.close(r)));
+    const port = await gateway(backend.port);
+    const slow = await open(port);
+    slow.pause();
+    slow.write('GET /v2/models/m HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(400));
+    await new Promise((r) => setTimeout(r, 700));
+    slow.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 3; i++) {
+      const s = await open(port);
+      s.write('GET /v2/models/m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const { text, closed } = await untilClosed(s, 3_000);
+      assert.ok(
+        closed && text.startsWith('HTTP/1.1 200'),
+        `request ${i}: ${text.slice(0, 80) || 'no answer'}`,
+      );
+    }
+  });
+
   // Issue 19 finding 4: 300 slowloris connections held the gateway for 80 s.
   for (const fastPath of [true, false]) {
     it(`cuts a head slower than the header deadline (${fastPath ? 'fast path' : 'node:http path'})`, async () => {

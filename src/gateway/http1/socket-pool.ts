@@ -71,6 +71,10 @@ export class SocketPool {
       s.destroy();
       return;
     }
+    // A call pauses its socket while the client is slow to read; the answer may complete in the
+    // same read. Kept paused, the next request on it would never see its answer (the reliability
+    // suite's unread-answers probe: the first request through the gateway after such a client hung).
+    s.resume();
     const waiter = this.waiters.shift();
     if (waiter) {
       waiter(undefined, s);
