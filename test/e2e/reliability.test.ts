@@ -1,14 +1,14 @@
 /**
  * The reliability suite's short form (bench/reliability, `--short` sizes): every probe of issue 19
  * against real `flotilla serve` / `gateway` / `up` processes, each asserted to hold its bound
- * (bench/reliability/bounds.ts). Skipped unless FLOTILLA_RELIABILITY=1 until the hardening fixes
- * are merged: on the code before them most probes do not hold (bench/results/reliability-before.md).
+ * (bench/reliability/bounds.ts). On the code before the hardening work most probes did not hold
+ * (bench/results/reliability-before.md).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROBES, SCALES } from '../../bench/reliability/index.js';
 
-describe('reliability suite (short form)', { skip: process.env.FLOTILLA_RELIABILITY !== '1' }, () => {
+describe('reliability suite (short form)', () => {
   for (const [name, probe] of Object.entries(PROBES)) {
     it(`${name} holds its bound`, { timeout: 120_000 }, async (t) => {
       const rows = await probe({ scale: SCALES.short, short: true, seed: 19 });
