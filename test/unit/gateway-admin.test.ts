@@ -162,6 +162,9 @@ services:
     await new Promise((r) => setTimeout(r, 100));
     const during = gw.state().services[0]!.variants[0]!;
     assert.equal(during.inflight, 4);
+    // Requests are counted as they end, with their errors: a rollout reading errors ÷ requests
+    // mid-flight saw a canary answering only 500 at 12/13.
+    assert.equal(during.requests, 0);
     assert.deepEqual(
       during.replicas.map((r) => [r.id, r.active]),
       [[slow.address, 4]],
