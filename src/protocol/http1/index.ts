@@ -1,5 +1,6 @@
 export * from './fallback.js';
 export * from './field-syntax.js';
+export * from './raw-connection.js';
 export * from './read-deadlines.js';
 export * from './refuse.js';
 export * from './request-head.js';
