@@ -9,21 +9,11 @@ import {
 } from '../../core/index.js';
 import { tensorDataFromBinary } from '../oip-rest/index.js';
 import type { ContentsField } from './messages.js';
-import { CONTENTS_FIELD, NARROW_RANGE } from './tensor-contents.js';
+import { CONTENTS_FIELD, CONTENTS_FIELDS, NARROW_RANGE } from './tensor-contents.js';
 import { WIRE, WireReader } from './wire-reader.js';
 
 /** `InferTensorContents` fields by number (1–8). */
-const FIELD_NAMES: readonly (ContentsField | undefined)[] = [
-  undefined,
-  'bool_contents',
-  'int_contents',
-  'int64_contents',
-  'uint_contents',
-  'uint64_contents',
-  'fp32_contents',
-  'fp64_contents',
-  'bytes_contents',
-];
+const FIELD_NAMES: readonly (ContentsField | undefined)[] = [undefined, ...CONTENTS_FIELDS];
 const FIELD_NUMBER = new Map(FIELD_NAMES.map((n, i) => [n, i]));
 
 /** The wire type of one unpacked element of each contents field (bytes is field 8). */

@@ -26,7 +26,8 @@ export const CONTENTS_FIELD: { readonly [D in Datatype]: ContentsField | undefin
   BYTES: 'bytes_contents',
 };
 
-const FIELDS: readonly ContentsField[] = [
+/** `InferTensorContents` fields in field-number order (1–8). */
+export const CONTENTS_FIELDS: readonly ContentsField[] = [
   'bool_contents',
   'int_contents',
   'int64_contents',
@@ -55,7 +56,7 @@ export function filledContentsFields(
   contents: InferTensorContentsMessage | null | undefined,
 ): ContentsField[] {
   if (!contents) return [];
-  return FIELDS.filter((f) => (contents[f]?.length ?? 0) > 0);
+  return CONTENTS_FIELDS.filter((f) => (contents[f]?.length ?? 0) > 0);
 }
 
 function bad(field: string, message: string): InvalidRequestError {
