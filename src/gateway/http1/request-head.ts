@@ -7,7 +7,15 @@
  * Expect, Upgrade) are `unsupported` and go to the complete node:http path instead.
  */
 
-import { FIELD_PROBLEMS, fieldLine, invalidHead, readRequestLine } from '../../protocol/http1/index.js';
+import { maxHeaderSize } from 'node:http';
+import {
+  contentLengthValue,
+  FIELD_PROBLEMS,
+  fieldLine,
+  fieldValue,
+  invalidHead,
+  readRequestLine,
+} from '../../protocol/http1/index.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -62,6 +70,8 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
   const blank = buf.indexOf(CRLFCRLF);
   if (blank < 0) return buf.length > maxHeadBytes ? { kind: 'unsupported' } : { kind: 'incomplete' };
   const headEnd = blank + 4;
+  // Over node:http's own limit (16 KiB by default) llhttp answers 431: so does the hand-off.
+  if (headEnd > Math.min(maxHeadBytes, maxHeaderSize)) return { kind: 'unsupported' };
   const line = readRequestLine(buf);
   if (line.kind !== 'line') return line;
   // The target is forwarded as it came: an absolute-form one goes the node:http way, re-written.
@@ -94,17 +104,16 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
       nameLength === 18
     ) {
       const name = buf.toString('latin1', at, colon).toLowerCase();
-      const value = (): string => buf.toString('latin1', colon + 1, end).trim();
+      const value = (): string => fieldValue(buf, colon + 1, end);
       switch (name) {
         case 'host':
           if (host !== undefined) return invalidHead('more than one Host line (RFC 9112 §3.2)');
           host = value();
           break;
         case 'content-length': {
-          const v = value();
           if (sawLength) return invalidHead('more than one Content-Length (RFC 9112 §6.3)');
-          if (!/^\d{1,15}$/.test(v)) return invalidHead(`Content-Length "${v}" is not a number`);
-          contentLength = Number(v);
+          contentLength = contentLengthValue(buf, colon + 1, end);
+          if (contentLength < 0) return invalidHead(`Content-Length "${value()}" is not a number`);
           sawLength = true;
           break;
         }
@@ -115,10 +124,13 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes: number): RequestHead
         case 'upgrade':
           unusual = true;
           break;
+        // Twice: node:http joins the two (`k1, k2`); the fast path once routed by the last alone.
         case 'x-flotilla-key':
+          if (key !== undefined) unusual = true;
           key = value();
           break;
         case 'x-flotilla-variant':
+          if (variant !== undefined) unusual = true;
           variant = value();
           break;
         default:

@@ -5,6 +5,8 @@
  * reads as the value's end, a space before the colon, an empty name.
  */
 
+import { METHODS } from 'node:http';
+
 const LF = 10;
 const COLON = 58;
 
@@ -50,6 +52,34 @@ export function fieldLine(buf: Buffer, at: number, end: number): number {
   for (let i = colon + 1; i < end; i++) if (VALUE[buf[i]!] === 0) return -5;
   return colon;
 }
+
+/**
+ * The field value in `[from, to)` of `buf` without the optional whitespace around it: SP and HTAB
+ * only, as llhttp strips (String.prototype.trim would also eat a latin1 NBSP, 0xA0, which llhttp
+ * keeps: the differential suite found `Content-Length: 2\xa0` read as 2 where llhttp refuses it).
+ */
+export function fieldValue(buf: Buffer, from: number, to: number): string {
+  while (from < to && (buf[from] === 32 || buf[from] === 9)) from++;
+  while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--;
+  return buf.toString('latin1', from, to);
+}
+
+/**
+ * A Content-Length value `[from, to)` as a number, or -1: digits between optional whitespace, where
+ * llhttp takes trailing spaces but refuses a trailing HTAB (`Content-Length: 2\t` is its 400).
+ * More than 15 digits is -1 as well (a body over 10^15 bytes is refused, not waited for).
+ */
+export function contentLengthValue(buf: Buffer, from: number, to: number): number {
+  const m = /^[ \t]*(\d{1,15}) *$/.exec(buf.toString('latin1', from, to));
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * The methods llhttp knows (node:http's METHODS): any other token is refused by node:http, so the
+ * fast paths hand it over rather than serve it (the differential suite found `get` and `FROB`
+ * served where llhttp answers 400).
+ */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
 /** True when `[from, to)` of `buf` is a token (a method). */
 export function isToken(buf: Buffer, from: number, to: number): boolean {

@@ -8,7 +8,17 @@
  * hands the connection to node:http, whose strict parser answers it.
  */
 
-import { FIELD_PROBLEMS, fieldLine, isTarget, isToken, originForm } from './field-syntax.js';
+import { maxHeaderSize } from 'node:http';
+import {
+  contentLengthValue,
+  FIELD_PROBLEMS,
+  fieldLine,
+  fieldValue,
+  isTarget,
+  isToken,
+  KNOWN_METHODS,
+  originForm,
+} from './field-syntax.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CR = 13;
@@ -65,6 +75,8 @@ export type RequestLine =
  * authority-form and versions other than HTTP/1.1 are `unsupported`.
  */
 export function readRequestLine(buf: Buffer): RequestLine {
+  // llhttp skips CRs and LFs before a request line (RFC 9112 §2.2): node:http reads those.
+  if (buf[0] === CR || buf[0] === LF) return { kind: 'unsupported' };
   const lineEnd = buf.indexOf(CR);
   if (buf[lineEnd + 1] !== LF) return invalidHead('the request line ends in a bare CR');
   const sp1 = buf.indexOf(32);
@@ -72,18 +84,22 @@ export function readRequestLine(buf: Buffer): RequestLine {
   if (sp1 <= 0 || sp2 <= sp1 + 1 || sp1 > lineEnd) return { kind: 'unsupported' };
   if (buf.toString('latin1', sp2 + 1, lineEnd) !== 'HTTP/1.1') return { kind: 'unsupported' };
   if (!isToken(buf, 0, sp1)) return invalidHead('the method is not a token');
+  const method = buf.toString('latin1', 0, sp1);
+  if (!KNOWN_METHODS.has(method)) return { kind: 'unsupported' };
   if (!isTarget(buf, sp1 + 1, sp2))
     return invalidHead('the request-target holds a space or control character');
   const raw = buf.toString('latin1', sp1 + 1, sp2);
   const first = raw.charCodeAt(0);
   let target = raw;
   if (first !== 47) {
+    // Only a plain host[:port] authority: llhttp refuses `http://a\\b/` and the like, node:http answers.
+    if (!PLAIN_AUTHORITY.test(raw)) return { kind: 'unsupported' };
     target = originForm(raw);
     if (target === raw) return { kind: 'unsupported' };
   }
   return {
     kind: 'line',
-    method: buf.toString('latin1', 0, sp1),
+    method,
     target,
     absolute: first !== 47,
     end: lineEnd + 2,
@@ -94,22 +110,28 @@ export function readRequestLine(buf: Buffer): RequestLine {
 export function readRequestHead(buf: Buffer, maxHeadBytes: number): Http1HeadResult {
   const blank = buf.indexOf(CRLFCRLF);
   if (blank < 0) return buf.length > maxHeadBytes ? UNSUPPORTED : INCOMPLETE;
-  if (blank > maxHeadBytes) return UNSUPPORTED;
+  // Over node:http's own limit (16 KiB by default) llhttp answers 431: so does the hand-off.
+  if (blank + 4 > Math.min(maxHeadBytes, maxHeaderSize)) return UNSUPPORTED;
   const line = readRequestLine(buf);
   if (line.kind !== 'line') return line;
   const headers: Record<string, string> = {};
+  let contentLength = 0;
   let at = line.end;
   while (at < blank + 2) {
     const end = buf.indexOf(CR, at);
     const colon = fieldLine(buf, at, end);
     if (colon < 0) return invalidHead(FIELD_PROBLEMS[-colon]!);
     const name = buf.toString('latin1', at, colon).toLowerCase();
-    const value = buf.toString('latin1', colon + 1, end).trim();
+    const value = fieldValue(buf, colon + 1, end);
     const seen = headers[name];
     if (seen === undefined) headers[name] = value;
     else if (name === 'host') return invalidHead('more than one Host line (RFC 9112 §3.2)');
     else if (name === 'content-length') return invalidHead('more than one Content-Length (RFC 9112 §6.3)');
     else headers[name] = `${seen}, ${value}`;
+    if (name === 'content-length') {
+      contentLength = contentLengthValue(buf, colon + 1, end);
+      if (contentLength < 0) return invalidHead(`Content-Length "${value}" is not a number`);
+    }
     at = end + 2;
   }
   const length = headers['content-length'];
@@ -118,8 +140,6 @@ export function readRequestHead(buf: Buffer, maxHeadBytes: number): Http1HeadRes
     return UNSUPPORTED;
   }
   if (headers['expect'] !== undefined || headers['upgrade'] !== undefined) return UNSUPPORTED;
-  if (length !== undefined && !DIGITS.test(length))
-    return invalidHead(`Content-Length "${length}" is not a number`);
   const connection = headers['connection'];
   return {
     kind: 'head',
@@ -128,11 +148,11 @@ export function readRequestHead(buf: Buffer, maxHeadBytes: number): Http1HeadRes
       target: line.target,
       headEnd: blank + 4,
       headers,
-      contentLength: length === undefined ? 0 : Number(length),
+      contentLength,
       close: connection !== undefined && CLOSE.test(connection),
     },
   };
 }
 
-const DIGITS = /^\d{1,15}$/;
+const PLAIN_AUTHORITY = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?([/?]|$)/i;
 const CLOSE = /(^|,)\s*close\s*(,|$)/i;
