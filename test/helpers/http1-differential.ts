@@ -20,8 +20,6 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 export const STRICT_RULES: Readonly<Record<string, RegExp>> = {
   /** RFC 9112 §3.2: a server MUST answer 400 to a request with more than one Host line. */
   'two-host-lines': /more than one Host/,
-  /** RFC 9112 §5.2: a server MUST reject obs-fold or replace it; the fast paths reject. */
-  'obs-fold': /folded header line/,
   /** A body over 10^15 bytes: refused outright rather than waited for (llhttp takes 2^64-1). */
   'content-length-over-15-digits': /^Content-Length "\d{16,}" is not a number$/,
   /** RFC 9112 §3: one SP between method and target; llhttp takes `GET  /` (an invalid request-line). */
@@ -82,7 +80,8 @@ export const FAST_PATHS: readonly FastPath[] = [
 
 /** How one fast path fared on one input. */
 export type Outcome =
-  | { readonly kind: 'agree' }
+  /** read: the same reading as llhttp's (the last request seen); handoff: left to node:http (or waiting for the rest of a head); refused: by both. */
+  | { readonly kind: 'agree'; readonly how: 'read' | 'handoff' | 'refused' }
   | { readonly kind: 'strict'; readonly rule: string }
   | { readonly kind: 'disagree'; readonly detail: string };
 
@@ -100,6 +99,10 @@ function headersOf(m: OracleMessage, names: readonly string[] | undefined): Reco
 const same = (a: Record<string, string>, b: Readonly<Record<string, string>>): boolean =>
   JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
+const READ: Outcome = { kind: 'agree', how: 'read' };
+const HANDOFF: Outcome = { kind: 'agree', how: 'handoff' };
+const REFUSED: Outcome = { kind: 'agree', how: 'refused' };
+
 /**
  * Compares one fast path with llhttp over every request in `buf`: the fast path reads from each
  * boundary it found until it stops (incomplete, hand-off, refusal).
@@ -110,15 +113,15 @@ export function compare(buf: Buffer, fast: FastPath): Outcome {
   for (let i = 0; ; i++) {
     const r = fast.parse(buf.subarray(offset));
     const m = verdict.messages[i];
-    if (r.kind === 'unsupported') return { kind: 'agree' };
+    if (r.kind === 'unsupported') return i === 0 ? HANDOFF : READ;
     if (r.kind === 'incomplete') {
       // An HTTP/0.9 line (`GET /x\n`) llhttp reads; the fast path waits, then hands it off.
       if (m && !m.upgrade && m.version !== '0.9')
         return { kind: 'disagree', detail: `request ${i}: incomplete, llhttp read its head` };
-      return { kind: 'agree' };
+      return i === 0 ? HANDOFF : READ;
     }
     if (r.kind === 'invalid') {
-      if (!m) return { kind: 'agree' };
+      if (!m) return REFUSED;
       const rule = Object.keys(STRICT_RULES).find((k) => STRICT_RULES[k]!.test(r.reason));
       if (rule) return { kind: 'strict', rule };
       return { kind: 'disagree', detail: `request ${i}: refused ("${r.reason}"), llhttp accepted` };
@@ -141,7 +144,7 @@ export function compare(buf: Buffer, fast: FastPath): Outcome {
     if (end > buf.length) {
       if (m.complete)
         return { kind: 'disagree', detail: `request ${i}: body past the bytes, llhttp ended it` };
-      return { kind: 'agree' };
+      return READ;
     }
     if (completedAfter(buf, end - 1) > i || completedAfter(buf, end) <= i)
       return { kind: 'disagree', detail: `request ${i}: ends at ${end}, llhttp elsewhere` };
@@ -149,9 +152,9 @@ export function compare(buf: Buffer, fast: FastPath): Outcome {
     if (!r.close && !m.keepAlive)
       return { kind: 'disagree', detail: `request ${i}: kept alive, llhttp closes` };
     // After a request that closes the connection, the bytes that follow are not read.
-    if (r.close || !m.keepAlive) return { kind: 'agree' };
+    if (r.close || !m.keepAlive) return READ;
     offset = end;
-    if (offset === buf.length) return { kind: 'agree' };
+    if (offset === buf.length) return READ;
   }
 }
 
