@@ -72,8 +72,9 @@ function newParser(messages: OracleMessage[]): Parser {
   ) => {
     messages.push({
       method: methods[method] ?? String(method),
-      url: url + (u ?? ''),
-      rawHeaders: headers ? pending.concat(headers) : pending,
+      // As node:http's own parserOnHeadersComplete: the flushed parts stand in for what is absent.
+      url: u || url,
+      rawHeaders: headers ?? pending,
       version: `${major}.${minor}`,
       upgrade,
       keepAlive,
@@ -91,6 +92,9 @@ function newParser(messages: OracleMessage[]): Parser {
   parser[HTTPParser.kOnMessageComplete] = () => {
     const m = messages[messages.length - 1];
     if (m) m.complete = true;
+    // Trailers arrive as a flush: node:http drops them here, with the parser's leftover url.
+    pending = [];
+    url = '';
   };
   return parser;
 }
