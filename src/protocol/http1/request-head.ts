@@ -4,8 +4,10 @@
  * (a bare CR or LF, a NUL or other control character in a value, whitespace before a colon, an
  * empty name, two Host lines, Content-Length with Transfer-Encoding, repeated Content-Lengths, a
  * folded line) is `invalid`: answered 400 here, never handed on. Anything merely unusual (other
- * versions, chunked bodies, Expect, Upgrade, `*` or authority targets) is `unsupported`: the caller
- * hands the connection to node:http, whose strict parser answers it.
+ * versions, chunked bodies, Expect, Upgrade, `*` or authority targets, a method llhttp does not
+ * know, a head over node:http's header limit) is `unsupported`: the caller hands the connection to
+ * node:http, whose strict parser answers it. test/unit/http1-differential.test.ts holds both fast
+ * paths to llhttp's reading of the same bytes.
  */
 
 import { maxHeaderSize } from 'node:http';
