@@ -134,8 +134,6 @@ export class GrpcCall implements AdmittedCall {
       return;
     }
     this.replica = picked;
-    this.slotHeld = this.slotTaken;
-    this.slotTaken = false;
     this.answered = false;
     this.tryStart = ctx.clock.now();
     this.tryDeadline = this.o.unary
