@@ -159,6 +159,34 @@ ${variant('v1', 100, [a, b])}
     assert.match(seen[0] ?? '', /^(2[0-4]\d|250)m$/, 'the replica is told what is left');
   });
 
+  it('a deadline passing mid-answer ends the relayed answer with DEADLINE_EXCEEDED trailers', async () => {
+    const stuck = await replica(() => 'headers-only');
+    const { gw, grpc } = await gateway(`  web:
+    variants:
+${variant('v1', 100, [stuck])}
+`);
+    const r = await grpcCall(grpc, 'web', { grpcTimeout: '250m' });
+    assert.equal(r.status, DEADLINE_EXCEEDED, JSON.stringify(r));
+    assert.equal(r.code, 'FLT_UPSTREAM_TIMEOUT');
+    assert.ok(r.ms >= 230 && r.ms < 1500, `${r.ms} ms`);
+    const v = gw.managedVariant('web', 'v1');
+    assert.deepEqual([v.requests, v.errors, v.inflight], [1, 1, 0]);
+  });
+
+  it('a client that goes away ends the call uncounted as an error, its budget given back', async () => {
+    const hang = await replica(() => 'hang');
+    const { gw, grpc } = await gateway(`  web:
+    variants:
+${variant('v1', 100, [hang])}
+`);
+    const r = await grpcCall(grpc, 'web', { waitMs: 200 });
+    assert.equal(r.status, 'no answer');
+    const v = gw.managedVariant('web', 'v1');
+    for (let i = 0; i < 50 && v.inflight > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.deepEqual([v.requests, v.errors, v.inflight], [1, 0, 0]);
+    assert.deepEqual(budgetOf(gw), { activeRequests: 0, activeRetries: 0 });
+  });
+
   it('an UNAVAILABLE answer is retried elsewhere, holding a budget slot for the retry', async () => {
     let calls = 0;
     const how = (): GrpcAnswer => (++calls === 1 ? { status: UNAVAILABLE } : { status: OK, delayMs: 300 });
