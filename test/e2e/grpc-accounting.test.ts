@@ -107,6 +107,22 @@ ${variant('v1', 100, [bad, good])}
     assert.equal(gw.managedVariant('web', 'v1').errors, 1);
   });
 
+  it('a variant with no gRPC address is UNAVAILABLE FLT_NO_REPLICA, its pick given back', async () => {
+    const http = await startBackend('http-only');
+    closers.push(() => http.close());
+    const { gw, grpc } = await gateway(`  web:
+    variants:
+      - { tag: v1, endpoints: "list://${http.address}" }
+`);
+    for (let i = 0; i < 3; i++) {
+      const r = await grpcCall(grpc, 'web');
+      assert.equal(r.status, UNAVAILABLE);
+      assert.equal(r.code, 'FLT_NO_REPLICA');
+    }
+    const v = gw.managedVariant('web', 'v1');
+    assert.deepEqual([v.requests, v.errors, v.replicas[0]!.active], [3, 3, 0]);
+  });
+
   it('a per-try timeout against a replica that never answers: DEADLINE_EXCEEDED within it', async () => {
     const hang = await replica(() => 'hang');
     const { gw, grpc } = await gateway(`  web:

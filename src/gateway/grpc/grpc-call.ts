@@ -125,6 +125,8 @@ export class GrpcCall implements AdmittedCall {
     }
     const session = ctx.session(picked);
     if (!session) {
+      // The pick counted a request in flight on the replica: given back, no try was made.
+      variant.picker.report(picked, { kind: 'cancelled', latencyMs: 0 });
       this.fail(
         new UnavailableError(
           'FLT_NO_REPLICA',
