@@ -203,6 +203,26 @@ ${variant('v1', 100, [hang])}
     assert.deepEqual(budgetOf(gw), { activeRequests: 0, activeRetries: 0 });
   });
 
+  it('a ModelStreamInfer stream is routed by its first message and relayed whole, and counted', async () => {
+    const grpcReplica = await startGrpcReplica(() => ({ status: OK }));
+    const http = await startBackend('s');
+    closers.push(
+      () => grpcReplica.close(),
+      () => http.close(),
+    );
+    const { gw, grpc } = await gateway(`  web:
+    timeouts: { perTry: 50ms, total: 60ms }
+    variants:
+      - { tag: v1, endpoints: "list://${http.address}", grpcEndpoints: "list://${grpcReplica.address}" }
+`);
+    const r = await grpcCall(grpc, 'web', { streamMore: Buffer.alloc(1000) });
+    assert.equal(r.status, OK, JSON.stringify(r));
+    assert.ok(r.ms >= 90, 'the stream outlived the unary timeouts: only grpc-timeout bounds it');
+    assert.equal(grpcReplica.bytes[0], 5 + 5 + 1000);
+    const v = gw.managedVariant('web', 'v1');
+    assert.deepEqual([v.requests, v.errors, v.inflight], [1, 0, 0]);
+  });
+
   it('an UNAVAILABLE answer is retried elsewhere, holding a budget slot for the retry', async () => {
     let calls = 0;
     const how = (): GrpcAnswer => (++calls === 1 ? { status: UNAVAILABLE } : { status: OK, delayMs: 300 });
