@@ -1,14 +1,11 @@
 import {
   type ClientHttp2Session,
-  type ClientHttp2Stream,
   connect,
-  constants,
   createSecureServer,
   createServer,
   type Http2SecureServer,
   type Http2Server,
   type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
@@ -17,23 +14,18 @@ import type { Random } from '../../core/index.js';
 import {
   asFlotillaError,
   type Clock,
-  type FlotillaError,
-  GRPC_STATUS,
   InvalidRequestError,
   NotFoundError,
   UnavailableError,
 } from '../../core/index.js';
-import { percentEncodeGrpcMessage, truncateDetails } from '../../protocol/oip-grpc/index.js';
 import { formatAddress } from '../../spec/index.js';
 import { connectOptions, contextOptions, type ServerCertificates } from '../../tls/index.js';
-import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
-import type { Outcome } from '../balancing/balancer.js';
 import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
 import { splitTraffic } from '../routing/traffic-split.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
-import type { VariantRuntime } from '../runtime/variant-runtime.js';
+import { GrpcCall, type GrpcCallContext } from './grpc-call.js';
 import {
   firstMessageLength,
   frame,
@@ -41,6 +33,7 @@ import {
   readModelName,
   rewriteModelName,
 } from './grpc-message.js';
+import { sendStatus } from './grpc-reply.js';
 
 /** Largest gRPC request the front holds before routing it: 64 MiB, as `serve --grpc-max-message`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 ** 2;
@@ -70,15 +63,6 @@ function secureServer(tls: ServerCertificates): Http2SecureServer {
   return server;
 }
 
-/** Headers that belong to one HTTP/2 hop. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
-
-function forwardable(h: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (k[0] !== ':' && !HOP.has(k) && v !== undefined) out[k] = v;
-  return out;
-}
-
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
@@ -87,10 +71,11 @@ function first(v: string | string[] | undefined): string | undefined {
  * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService`: routes a call by its
  * `:authority` or the model name in its request message, picks variant and replica as the HTTP
  * data plane does, rewrites the model name when the variant's differs, and relays frames, headers
- * and trailers untouched. Unary calls are retried on another replica when the connection fails.
+ * and trailers untouched. Each call runs the HTTP data paths' lifecycle (GrpcCall): timeouts, retries
+ * within the budget, and the variant's and replicas' accounting.
  * `ServerLive`/`ServerReady` are answered by the gateway itself.
  */
-export class GrpcFront {
+export class GrpcFront implements GrpcCallContext {
   private readonly server: Http2Server | Http2SecureServer;
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly upstream = new Map<string, ClientHttp2Session>();
@@ -213,7 +198,7 @@ export class GrpcFront {
     const variant = split.variant;
     const target = variant.spec.modelName;
     const payload = name === service.name && target !== name ? rewriteModelName(body, target) : body;
-    new GrpcCall(this, stream, headers, path, service, variant, payload, ended).admit();
+    new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: ended }).admit();
   }
 
   /** The HTTP/2 session to a replica's gRPC address (one per replica, reconnected when it drops). */
@@ -244,163 +229,5 @@ export class GrpcFront {
 
   retried(service: string): void {
     this.deps.retried(service);
-  }
-}
-
-/** A trailers-only answer carrying a Flotilla error as a gRPC status. */
-function sendStatus(stream: ServerHttp2Stream, err: FlotillaError, extra: OutgoingHttpHeaders = {}): void {
-  if (stream.destroyed || stream.closed) return;
-  if (stream.headersSent) {
-    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    return;
-  }
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(err.grpcStatus),
-      'grpc-message': percentEncodeGrpcMessage(truncateDetails(err.message)),
-      'flotilla-error-code': err.code,
-      ...extra,
-    },
-    { endStream: true },
-  );
-}
-
-/** One proxied gRPC call, with retries of unary calls whose connection failed before an answer. */
-class GrpcCall implements AdmittedCall {
-  private attempted: ReplicaRuntime[] = [];
-  private replica: ReplicaRuntime | undefined;
-  private done = false;
-  /** Through the variant's activator (managed variants only). */
-  private readonly admission: Admission | undefined;
-
-  constructor(
-    private readonly front: GrpcFront,
-    private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
-    private readonly path: string,
-    private readonly service: ServiceRuntime,
-    private readonly variant: VariantRuntime,
-    private readonly payload: Buffer,
-    private readonly unary: boolean,
-  ) {
-    variant.requestStarted();
-    this.admission = Admission.for(variant, service.name);
-    stream.once('close', () => this.finish(false));
-  }
-
-  /** Starts once the variant's activator admits the call. */
-  admit(): void {
-    enterAdmission(this.admission, this);
-  }
-
-  get finished(): boolean {
-    return this.done;
-  }
-
-  admitted(): void {
-    this.start();
-  }
-
-  refused(err: FlotillaError): void {
-    this.fail(err);
-  }
-
-  start(): void {
-    const r = this.variant.picker.pick(this.attempted.length > 0 ? { attempted: this.attempted } : undefined);
-    const session = r && this.front.session(r);
-    if (!r || !session) {
-      if (r) this.variant.picker.report(r, { kind: 'cancelled', latencyMs: 0 });
-      this.fail(
-        new UnavailableError(
-          'FLT_NO_REPLICA',
-          `variant ${this.variant.tag} of ${this.service.name} has no gRPC replica`,
-        ),
-      );
-      return;
-    }
-    this.replica = r;
-    const started = this.front.clock.now();
-    let answered = false;
-    const up: ClientHttp2Stream = session.request({
-      ...forwardable(this.headers),
-      ':method': 'POST',
-      ':path': this.path,
-      te: 'trailers',
-    });
-    const end = (outcome: Outcome): void => {
-      this.variant.picker.report(r, outcome);
-      this.variant.observe(r, outcome);
-    };
-    up.once('response', (h, flags) => {
-      answered = true;
-      const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-      const status = trailersOnly && h['grpc-status'] === String(GRPC_STATUS.UNAVAILABLE) ? 503 : 200;
-      end({ kind: 'response', status, latencyMs: this.front.clock.now() - started });
-      if (this.stream.destroyed) return;
-      const out: OutgoingHttpHeaders = {
-        ...forwardable(h),
-        ':status': h[':status'] ?? 200,
-        'x-flotilla-service': this.service.name,
-        'x-flotilla-variant': this.variant.tag,
-        'x-flotilla-replica': r.id,
-      };
-      if (trailersOnly) {
-        this.stream.respond(out, { endStream: true });
-        return;
-      }
-      let trailers: OutgoingHttpHeaders = { 'grpc-status': '0' };
-      up.once('trailers', (t) => (trailers = forwardable(t)));
-      this.stream.respond(out, { waitForTrailers: true });
-      this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
-      up.pipe(this.stream);
-    });
-    up.once('error', (err: Error) => {
-      if (answered) {
-        this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-        return;
-      }
-      end({ kind: 'connect-error', latencyMs: this.front.clock.now() - started });
-      if (
-        this.unary &&
-        !this.done &&
-        this.attempted.length < this.service.spec.retry.maxRetries &&
-        this.service.budget.tryRetry()
-      ) {
-        this.attempted.push(r);
-        this.front.retried(this.service.name);
-        this.service.budget.retryEnded();
-        this.start();
-        return;
-      }
-      this.fail(new UnavailableError('FLT_NO_REPLICA', `replica ${r.id} (gRPC) failed: ${err.message}`));
-    });
-    // Cancelled by the client: cancel upstream too.
-    this.stream.once('close', () => {
-      if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
-    });
-    up.write(this.payload);
-    if (this.unary) up.end();
-    else {
-      this.stream.pipe(up);
-      this.stream.resume();
-    }
-  }
-
-  private fail(err: FlotillaError): void {
-    sendStatus(this.stream, err, {
-      'x-flotilla-service': this.service.name,
-      'x-flotilla-variant': this.variant.tag,
-      ...(this.replica ? { 'x-flotilla-replica': this.replica.id } : {}),
-    });
-  }
-
-  private finish(failed: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    this.admission?.leave();
-    this.variant.requestEnded(failed);
-    if (this.replica) this.replica.requests++;
   }
 }

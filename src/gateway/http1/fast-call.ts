@@ -4,7 +4,7 @@ import { Admission, type AdmittedCall, enterAdmission } from '../activator/admis
 import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
-import { classify, recordCallEnd } from '../proxy/outcomes.js';
+import { classify, recordCallEnd, recordTryEnd } from '../proxy/outcomes.js';
 import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
@@ -315,9 +315,7 @@ export class FastCall implements SocketOwner, AdmittedCall {
   }
 
   private endTry(outcome: Outcome): void {
-    const r = this.replica!;
-    this.variant.picker.report(r, outcome);
-    this.variant.observe(r, outcome);
+    recordTryEnd(this.variant, this.replica!, outcome);
     if (this.slotHeld) {
       this.service.budget.retryEnded();
       this.slotHeld = false;

@@ -29,7 +29,16 @@ export function classify(err: Error, latencyMs: number): Outcome {
 }
 
 /**
- * Closes a call's books, the same on both data paths: the service's retry budget, the variant's
+ * Reports one try's outcome, the same on every transport: to the balancer (least-request and
+ * latency-aware picks) and to the variant's outlier detection (ejections).
+ */
+export function recordTryEnd(variant: VariantRuntime, replica: ReplicaRuntime, outcome: Outcome): void {
+  variant.picker.report(replica, outcome);
+  variant.observe(replica, outcome);
+}
+
+/**
+ * Closes a call's books, the same on every data path (HTTP fast, node:http, gRPC): the service's retry budget, the variant's
  * in-flight count, and the replica that answered last (requests, errors, latency).
  */
 export function recordCallEnd(

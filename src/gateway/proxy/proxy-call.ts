@@ -10,7 +10,7 @@ import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
 import type { ProxyContext } from './context.js';
 import { clientResponseHeaders } from './headers.js';
-import { classify, recordCallEnd, TryAbandoned } from './outcomes.js';
+import { classify, recordCallEnd, recordTryEnd, TryAbandoned } from './outcomes.js';
 import { sendError } from './replies.js';
 
 /** The error a try is aborted with at its per-try deadline (classified as a timeout). */
@@ -247,9 +247,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, AdmittedCall {
   }
 
   private endTry(outcome: Outcome): void {
-    const r = this.replica!;
-    this.variant.picker.report(r, outcome);
-    this.variant.observe(r, outcome);
+    recordTryEnd(this.variant, this.replica!, outcome);
     if (this.slotHeld) {
       this.service.budget.retryEnded();
       this.slotHeld = false;
