@@ -4,16 +4,12 @@
  * datatype names. Pure: same seed, same cases.
  */
 
+import { seededRandom } from '../../src/core/index.js';
+
 /** A seeded generator of floats in [0, 1) (mulberry32). */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
+  return () => random.next();
 }
 
 /** An integer in [0, n). */

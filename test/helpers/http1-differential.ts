@@ -6,6 +6,7 @@
  * same method, target, header values and body boundary. Anything else is a disagreement.
  */
 
+import { seededRandom } from '../../src/core/index.js';
 import { parseRequestHead } from '../../src/gateway/http1/index.js';
 import { originForm, readRequestHead } from '../../src/protocol/http1/index.js';
 import { completedAfter, type OracleMessage, oracle } from './http1-oracle.js';
@@ -160,14 +161,8 @@ export function compare(buf: Buffer, fast: FastPath): Outcome {
 
 /** A seeded PRNG (mulberry32): the same seed gives the same cases. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
+  return () => random.next();
 }
 
 const INSERTS = [
