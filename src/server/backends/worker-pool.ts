@@ -121,13 +121,21 @@ export class WorkerPool implements LoadedModel {
     return pool;
   }
 
-  /** Starts every instance; resolves once all have loaded the model, rejects on the first failure. */
+  /**
+   * Starts every instance; resolves once all have loaded the model, rejects with the first
+   * failure once every instance has finished trying. Terminating a worker while onnxruntime is
+   * still creating its session aborts the whole process ("terminate called after throwing an
+   * instance of 'Napi::Error'", SIGABRT: one in four starts of a repository with a corrupt
+   * version of a two-instance model), so the others' loads are waited for first.
+   */
   async start(): Promise<void> {
-    try {
-      await Promise.all(Array.from({ length: this.options.instances }, () => this.spawn()));
-    } catch (err) {
+    const loads = await Promise.allSettled(
+      Array.from({ length: this.options.instances }, () => this.spawn()),
+    );
+    const failed = loads.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) {
       await this.unload();
-      throw err;
+      throw failed.reason;
     }
   }
 
