@@ -81,7 +81,7 @@ export const ERROR_CATALOGUE = {
   FLT_BODY_TOO_LARGE: {
     http: 413,
     grpc: 'RESOURCE_EXHAUSTED',
-    summary: 'The request body is larger than --max-body.',
+    summary: "The request body is larger than --max-body, or than its model's inputs can need.",
   },
   FLT_INVALID_HTTP: {
     http: 400,

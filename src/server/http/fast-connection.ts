@@ -102,7 +102,7 @@ export class FastConnection extends RawConnection {
       this.headRead();
       if (head.contentLength > 0) {
         const limit = bodyLimitOf(this.deps, head.method, path, head.headers);
-        if (head.contentLength > limit) {
+        if (head.contentLength > limit.bytes) {
           this.refuse(tooLarge(limit, head.contentLength));
           return;
         }
@@ -161,22 +161,31 @@ export class FastConnection extends RawConnection {
   }
 }
 
+/** The most body bytes a request may send, and whether its model (not `--max-body`) set it. */
+export interface BodyLimit {
+  readonly bytes: number;
+  readonly byModel: boolean;
+}
+
 /** The most body bytes a request may send: the hook's answer, never above `maxBodyBytes`. */
 export function bodyLimitOf(
   deps: { readonly maxBodyBytes: number; readonly bodyLimit?: HttpServerOptions['bodyLimit'] },
   method: string,
   path: string,
   headers: HttpRequest['headers'],
-): number {
+): BodyLimit {
   const chosen = deps.bodyLimit?.({ method, path, headers });
-  return chosen === undefined ? deps.maxBodyBytes : Math.min(chosen, deps.maxBodyBytes);
+  return chosen === undefined || chosen >= deps.maxBodyBytes
+    ? { bytes: deps.maxBodyBytes, byModel: false }
+    : { bytes: chosen, byModel: true };
 }
 
-/** The 413 of a body over `max` bytes. */
-export function tooLarge(max: number, size: number): InvalidRequestError {
+/** The 413 of a body over its limit, naming what set the limit. */
+export function tooLarge(limit: BodyLimit, size: number): InvalidRequestError {
+  const why = limit.byModel ? "what the model's inputs can need at their largest shapes" : '--max-body';
   return new InvalidRequestError(
     'FLT_BODY_TOO_LARGE',
-    `request body: ${size} bytes exceeds the limit of ${max} bytes (--max-body)`,
+    `request body: ${size} bytes exceeds the limit of ${limit.bytes} bytes (${why})`,
   );
 }
 

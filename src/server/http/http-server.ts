@@ -220,7 +220,7 @@ export class HttpServer {
       headers: req.headers,
       body: () =>
         (bodyPromise ??= readNodeBody(req, {
-          maxBytes: bodyLimitOf(this.options, method, path, req.headers),
+          limit: bodyLimitOf(this.options, method, path, req.headers),
           memory: this.memory,
           sweeper: this.sweeper,
           now: this.now,

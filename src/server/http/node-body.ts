@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { FlotillaError, UnavailableError } from '../../core/index.js';
 import type { DeadlineSweeper, ReadProgress, RequestMemory } from '../../protocol/http1/index.js';
-import { tooLarge } from './fast-connection.js';
+import { type BodyLimit, tooLarge } from './fast-connection.js';
 
 /** What bounds one body read on the node:http path. */
 export interface NodeBodyLimits {
   /** The most bytes this body may have (413 past it). */
-  readonly maxBytes: number;
+  readonly limit: BodyLimit;
   /** Server-wide bytes of unfinished requests (503 FLT_OVERLOADED past its limit). */
   readonly memory: RequestMemory;
   /** Cuts a body that falls behind the body deadline (408). */
@@ -21,9 +21,9 @@ export interface NodeBodyLimits {
  * away mid-body is FLT_CLIENT_CLOSED (not an internal error).
  */
 export function readNodeBody(req: IncomingMessage, limits: NodeBodyLimits): Promise<Buffer> {
-  const max = limits.maxBytes;
+  const max = limits.limit.bytes;
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(max, declared));
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(limits.limit, declared));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -55,7 +55,7 @@ export function readNodeBody(req: IncomingMessage, limits: NodeBodyLimits): Prom
     req.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
       const within = limits.memory.add(chunk.byteLength);
-      if (size > max) fail(tooLarge(max, size));
+      if (size > max) fail(tooLarge(limits.limit, size));
       else if (!within)
         fail(
           new UnavailableError(
