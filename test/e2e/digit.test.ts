@@ -73,6 +73,21 @@ describe('digit pipeline: encoded images of handwritten digits through mnist', (
     assert.ok((prob.data[0] as number) > 0.5 && (prob.data[0] as number) <= 1);
   });
 
+  it('reads a PNG sent by a Paddle image client: a plain base64 string in feed, one object or a list', async () => {
+    const digit = digits.find((d) => d.label === 3)!;
+    const b64 = (await digitPng(digit, 56)).toString('base64');
+    for (const feed of [{ image: b64 }, [{ image: b64 }], [{ image: { b64 } }]]) {
+      const res = await fetch(`${server.url}/digit/prediction`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ feed, fetch: ['label'] }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      assert.deepEqual(JSON.parse(text), { result: { label: ['3'] } }, JSON.stringify(feed).slice(0, 40));
+    }
+  });
+
   it('classifies the 1,000 held-out digits as 56 × 56 PNG files as well as mnist does from raw pixels', async (t) => {
     const direct: number[] = [];
     for (let i = 0; i < digits.length; i += 50) {

@@ -295,7 +295,13 @@ describe('flotilla serve: TF Serving REST and Paddle Serving front ends', () => 
       /:classify API is not/,
     ],
     ['Paddle: malformed JSON', PD, '{"feed": [', 'FLT_INVALID_JSON', /not valid JSON/],
-    ['Paddle: no feed', PD, { fetch: ['probs'] }, 'FLT_INVALID_FIELD', /feed: must be a non-empty list/],
+    [
+      'Paddle: no feed',
+      PD,
+      { fetch: ['probs'] },
+      'FLT_INVALID_FIELD',
+      /feed: must be an object \{input_name: value\} or a non-empty list/,
+    ],
     [
       'Paddle: unknown input',
       PD,

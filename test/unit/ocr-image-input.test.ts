@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ocrSettings } from '../../examples/pipelines/ocr/settings.js';
-import { decodeImage, pngSize, singleImage } from '../../examples/pipelines/shared/image-input.js';
+import {
+  decodeImage,
+  isBase64Text,
+  pngSize,
+  singleImage,
+} from '../../examples/pipelines/shared/image-input.js';
 import { INVALID_INPUT_CODE, InvalidInputError } from '../../examples/pipelines/shared/invalid-input.js';
 import type { Tensor } from '../../src/core/index.js';
 import { pngDeclaring } from '../helpers/text-image.js';
@@ -86,6 +91,33 @@ describe('pipeline image input', () => {
       /must be one encoded image \(BYTES \[1\]\), got BYTES \[2\]/,
     );
     assert.throws(() => singleImage({}, 'image'), /input "image" is missing/);
+  });
+
+  it('decodes a plain base64 string (Paddle image clients) and passes encoded images as they are', async () => {
+    const png = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const jpeg = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#000' } })
+      .jpeg()
+      .toBuffer();
+    const one = (data: Uint8Array): Record<string, Tensor> => ({
+      image: { name: 'image', datatype: 'BYTES', shape: [1], data: [data] },
+    });
+    for (const image of [png, jpeg]) {
+      assert.deepEqual(Buffer.from(singleImage(one(image), 'image')), image);
+      for (const text of [image.toString('base64'), image.toString('base64url')]) {
+        assert.deepEqual(Buffer.from(singleImage(one(Buffer.from(text)), 'image')), image);
+      }
+    }
+    assert.equal(isBase64Text(Buffer.from('not an image at all')), false);
+    assert.equal(isBase64Text(Buffer.from('abc')), false);
+    assert.equal(isBase64Text(Buffer.from('ab=c')), false);
+    assert.equal(isBase64Text(Buffer.from('abcd')), true);
+    // Base64 text of something that is not an image is still refused by the decoder, by name.
+    await rejects(
+      decodeImage(singleImage(one(Buffer.from('bm90IGFuIGltYWdl')), 'image'), opts),
+      /cannot be read, it is not a PNG, JPEG or WebP/,
+    );
   });
 });
 

@@ -97,6 +97,14 @@ const cases: [string, PaddleModel, unknown, ReturnType<typeof plain>[], string[]
   ],
 ];
 
+cases.push([
+  "feed as one object is one entry (as Paddle's client sends it)",
+  HOUSING,
+  { feed: { x: [1, 2, 3] }, fetch: ['price'] },
+  [{ name: 'x', shape: [1, 3], data: [1, 2, 3] }],
+  ['price'],
+]);
+
 describe('Paddle prediction request', () => {
   for (const [name, model, value, inputs, outputs] of cases) {
     it(name, () => {
@@ -120,14 +128,22 @@ const bad: [string, PaddleModel, unknown, string, RegExp][] = [
     HOUSING,
     { fetch: ['price'] },
     'FLT_INVALID_FIELD',
-    /feed: must be a non-empty list of objects/,
+    /feed: must be an object \{input_name: value\} or a non-empty list/,
   ],
   [
-    'feed not a list',
+    'feed neither an object nor a list',
     HOUSING,
-    { feed: { x: [1, 2, 3] } },
+    { feed: 'x' },
     'FLT_INVALID_FIELD',
-    /feed: must be a non-empty list/,
+    /feed: must be an object \{input_name: value\} or a non-empty list of them/,
+  ],
+  ['feed an empty object', HOUSING, { feed: {} }, 'FLT_INVALID_FIELD', /feed: feeds no input/],
+  [
+    'feed as one object names its inputs without an index',
+    HOUSING,
+    { feed: { y: [1, 2, 3] } },
+    'FLT_UNKNOWN_INPUT',
+    /^feed: input "y" is not an input/,
   ],
   [
     'feed entry not an object',

@@ -270,7 +270,7 @@ describe('finding 5: deep nesting is a 400 on every front end', () => {
           () => paddle(`{"feed":[{"image":${nested(depth)}}]}`),
           /feed\[0\]\.image: lists nested deeper than 2/,
         ],
-        ['Paddle feed', () => paddle(`{"feed":${nestedObject(depth)}}`), /feed: must be a non-empty list/],
+        ['Paddle feed', () => paddle(`{"feed":${nestedObject(depth)}}`), /feed: input "a" is not an input/],
         [
           'Paddle fetch',
           () => paddle(`{"feed":[{"image":${row}}],"fetch":[${nested(depth, '"x"')}]}`),

@@ -16,7 +16,11 @@ export interface RawImage {
 
 /**
  * The one encoded image of a BYTES `[1]` input. Throws InvalidInputError when the tensor holds
- * anything else, so a client's mistake is a 400 that names the input.
+ * anything else, so a client's mistake is a 400 that names the input. Paddle's image clients send
+ * the picture as a plain base64 string (their server's preprocessing decodes it), where OIP and TF
+ * Serving clients send the bytes (`{"b64": …}` or binary): base64 text is decoded here, and every
+ * encoded image starts with a byte that is not base64 text (PNG 0x89, JPEG 0xFF, WebP's size
+ * after "RIFF"), so the two readings cannot be confused.
  */
 export function singleImage(inputs: Readonly<Record<string, Tensor>>, name: string): Uint8Array {
   const t = inputs[name];
@@ -26,7 +30,22 @@ export function singleImage(inputs: Readonly<Record<string, Tensor>>, name: stri
       `input "${name}" must be one encoded image (BYTES [1]), got ${t.datatype} [${t.shape.join(',')}]`,
     );
   }
-  return t.data[0]!;
+  const bytes = t.data[0]!;
+  return isBase64Text(bytes) ? Buffer.from(Buffer.from(bytes).toString('latin1'), 'base64') : bytes;
+}
+
+/** Base64 (standard or URL-safe alphabet, padded or not), at least one 4-character group. */
+const BASE64_TEXT = /^(?:[A-Za-z0-9+/_-]{4})+(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
+
+/** Whether bytes are base64 text (whitespace-free, as JSON clients send it). */
+export function isBase64Text(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < 4) return false;
+  // Checked on the first bytes before the regex runs over the whole text.
+  for (let i = 0; i < Math.min(bytes.byteLength, 16); i++) {
+    const c = bytes[i]!;
+    if (c > 0x7a || c < 0x2b) return false;
+  }
+  return BASE64_TEXT.test(Buffer.from(bytes).toString('latin1'));
 }
 
 /**

@@ -102,24 +102,32 @@ function feedInputs(
   specs: PaddleModel,
   check: CheckInputs | undefined,
 ): Tensor[] {
-  if (!Array.isArray(feed) || feed.length === 0) {
-    throw bad('feed', `must be a non-empty list of objects {input_name: value}, got ${previewJson(feed)}`);
+  // Paddle's client takes `feed={...}` as well as `feed=[{...}]`: one object is a one-entry list.
+  const single = isNamedObject(feed);
+  const entries = single ? [feed] : feed;
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw bad(
+      'feed',
+      `must be an object {input_name: value} or a non-empty list of them, got ${previewJson(feed)}`,
+    );
   }
+  const at = (i: number): string => (single ? 'feed' : `feed[${i}]`);
   const columns = new Map<string, Column>();
   let firstKeys = '';
-  feed.forEach((entry, i) => {
+  entries.forEach((entry, i) => {
     if (!isNamedObject(entry)) {
-      throw bad(`feed[${i}]`, `must be an object {input_name: value}, got ${previewJson(entry)}`);
+      throw bad(at(i), `must be an object {input_name: value}, got ${previewJson(entry)}`);
     }
+    if (single && Object.keys(entry).length === 0) throw bad('feed', 'feeds no input');
     for (const name of Object.keys(entry)) {
       const spec = specs.inputs.find((s) => s.name === name);
       if (!spec) {
         throw new InvalidRequestError(
           'FLT_UNKNOWN_INPUT',
-          `feed[${i}]: input "${name}" is not an input of model "${model}" (inputs: ${names(specs.inputs)})`,
+          `${at(i)}: input "${name}" is not an input of model "${model}" (inputs: ${names(specs.inputs)})`,
         );
       }
-      addToColumn(columns, spec, entry[name], `feed[${i}].${name}`, model);
+      addToColumn(columns, spec, entry[name], `${at(i)}.${name}`, model);
     }
     // Entries are rows of one batch, so each must feed the same inputs.
     const keys = Object.keys(entry).sort().join(', ');
@@ -166,7 +174,8 @@ function fetchOutputs(fetch: unknown, model: string, specs: PaddleModel): string
  * Decodes the body of Paddle Serving's `POST /{model}/prediction`; `check` runs on the shapes
  * the feed announces (lists nested at most as deep as each input's rank) before any element is
  * read:
- * `{"feed": [{input_name: value}, …], "fetch": [output_name, …]}`. Each feed entry is one row
+ * `{"feed": [{input_name: value}, …], "fetch": [output_name, …]}`, or `"feed": {input_name: value}`
+ * for one entry (as Paddle's client accepts). Each feed entry is one row
  * (or, when its value already has the batch dimension, several) of one batch; datatypes come
  * from the model. BYTES values are UTF-8 strings, or `{"b64": "…"}` objects for binary data.
  * Without `fetch` (or with an empty one) every output is computed.
