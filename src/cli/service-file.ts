@@ -7,9 +7,18 @@ import {
   type ReplicaRuntime,
   RoundRobinBalancer,
 } from '../gateway/index.js';
-import { parseServiceYaml, type ServiceFile, type ServiceSpec } from '../spec/index.js';
+import {
+  isPrototxtFile,
+  parsePredictorsPrototxt,
+  parseServiceYaml,
+  type ServiceFile,
+  type ServiceSpec,
+} from '../spec/index.js';
 
-/** Reads and validates a service file (Flotilla's, or ElasticServing's PaddleService). */
+/**
+ * Reads and validates a service file: Flotilla's, ElasticServing's PaddleService, or (by its
+ * extension, `.prototxt` and the other text-format names) Paddle Serving's predictors.prototxt.
+ */
 export async function readServiceFile(path: string): Promise<ServiceFile> {
   let text: string;
   try {
@@ -17,7 +26,7 @@ export async function readServiceFile(path: string): Promise<ServiceFile> {
   } catch (err) {
     throw new ConfigError(path, `cannot read the service file: ${(err as Error).message}`, { cause: err });
   }
-  return parseServiceYaml(text, path);
+  return isPrototxtFile(path) ? parsePredictorsPrototxt(text, path) : parseServiceYaml(text, path);
 }
 
 /** The gateway's balancer of each policy (`flotilla gateway` and `flotilla up` build the same). */

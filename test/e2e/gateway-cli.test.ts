@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
@@ -90,5 +91,30 @@ describe('flotilla gateway (CLI)', () => {
     assert.equal(await code, 0);
     assert.match(gw.logs(), /draining signal=SIGTERM/);
     await assert.rejects(rawRequest(gw.url, 'GET', '/v2/health/live'), /ECONNREFUSED/);
+  });
+  it("routes 50/50 between two variants from Paddle Serving's predictors.prototxt", async () => {
+    const replicas = await Promise.all(['var1-a', 'var1-b', 'var2'].map((n) => startBackend(n)));
+    backends.push(...replicas);
+    const [a, b, c] = replicas.map((r) => r.address);
+    const text = readFileSync(`${ROOT}test/fixtures/services/predictors.prototxt`, 'utf8')
+      .replace('127.0.0.1:8010, 127.0.0.1:8011', `${a}, ${b}`)
+      .replace('127.0.0.1:8012', `${c}`);
+    const gw = await startGateway(writeServiceFile(text, 'predictors.prototxt'));
+    try {
+      const n = 400;
+      const seen: Record<string, number> = {};
+      for (let i = 0; i < n; i++) {
+        const res = await rawRequest(gw.url, 'POST', '/mnist/prediction', '{"feed":[{"x":[1]}]}');
+        assert.equal(res.status, 200);
+        const who = String(res.headers['x-backend']);
+        seen[who] = (seen[who] ?? 0) + 1;
+      }
+      const var1 = (seen['var1-a'] ?? 0) + (seen['var1-b'] ?? 0);
+      // 50 % of 400 has a standard deviation of 10 requests: 150..250 is 5 of them either side.
+      assert.ok(var1 >= 150 && var1 <= 250, `var1 got ${var1} of ${n}: ${JSON.stringify(seen)}`);
+      assert.ok((seen['var1-a'] ?? 0) > 0 && (seen['var1-b'] ?? 0) > 0, JSON.stringify(seen));
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
   });
 });

@@ -29,19 +29,23 @@ export const PROTO_LOADER_OPTIONS: Options = {
 };
 
 /**
- * Path of the interface definition Flotilla serves: found by looking upward from this module,
- * so it resolves from src/ and from dist/src/ alike.
+ * Path of a file under the package's `proto/` folder (`grpc_service.proto`,
+ * `paddle_serving/sdk_configure.proto`): found by looking upward from this module, so it resolves
+ * from src/ and from dist/src/ alike.
  */
-export function oipGrpcProtoPath(): string {
+export function protoFilePath(relative: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = join(dir, 'proto', 'grpc_service.proto');
+    const candidate = join(dir, 'proto', relative);
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('proto/grpc_service.proto not found above ' + import.meta.url);
+    if (parent === dir) throw new Error(`proto/${relative} not found above ${import.meta.url}`);
     dir = parent;
   }
 }
+
+/** Path of the interface definition Flotilla serves. */
+export const oipGrpcProtoPath = (): string => protoFilePath('grpc_service.proto');
 
 /** Loads proto/grpc_service.proto with `PROTO_LOADER_OPTIONS` (synchronously: once at start). */
 export function loadOipGrpcDefinition(): PackageDefinition {
