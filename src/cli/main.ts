@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { FlotillaError } from '../core/index.js';
+import { VERSION } from '../core/version.js';
 import { addConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
 import { addServerTlsFlags, serverTlsFiles } from './tls-flags.js';
-import { VERSION } from './version.js';
 
 /**
  * The other commands, loaded only when named (or for the full help): a replica started by

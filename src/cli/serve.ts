@@ -9,6 +9,7 @@ import {
   type LogLevel,
   systemClock,
 } from '../core/index.js';
+import { VERSION } from '../core/version.js';
 import {
   addOipRoutes,
   addPaddleRoutes,
@@ -35,7 +36,6 @@ import {
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import type { ConnectionFlags } from './connection-flags.js';
 import { watchCertificates } from './tls-flags.js';
-import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
 export interface ServeOptions extends ConnectionFlags {

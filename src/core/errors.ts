@@ -189,6 +189,12 @@ export const ERROR_CATALOGUE = {
     grpc: 'UNAVAILABLE',
     summary: 'The variant chosen has no replica to send the request to.',
   },
+  FLT_NOT_THROUGH_GATEWAY: {
+    http: 501,
+    grpc: 'UNIMPLEMENTED',
+    summary:
+      'A call that acts on one server (repository load or unload) was sent to the gateway; send it to a replica.',
+  },
   FLT_UPSTREAM_FAILED: {
     http: 502,
     grpc: 'UNAVAILABLE',

@@ -1,8 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Random } from '../core/index.js';
-import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundError } from '../core/index.js';
+import {
+  asFlotillaError,
+  type Clock,
+  ConfigError,
+  InvalidRequestError,
+  type Logger,
+  NotFoundError,
+} from '../core/index.js';
 import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
+import { parseJsonBody } from '../protocol/oip-rest/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
@@ -13,12 +21,13 @@ import { GrpcFront } from './grpc/grpc-front.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createFrontHandler } from './proxy/front.js';
 import { CALL, type ResponseWithCall } from './proxy/proxy-call.js';
-import { sendJson } from './proxy/replies.js';
+import { sendError, sendJson } from './proxy/replies.js';
 import { RoutingTable } from './routing/routing-table.js';
 import { checkWeights } from './routing/traffic-split.js';
 import type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
 import { ServiceRuntime } from './runtime/service-runtime.js';
 import type { VariantRuntime } from './runtime/variant-runtime.js';
+import { GATEWAY_METADATA, guardedIndex, repositoryChangeRefused } from './server-calls.js';
 
 /** Gateway settings; defaults in GATEWAY_DEFAULTS. */
 export interface GatewayOptions {
@@ -152,6 +161,7 @@ export class Gateway implements AdminTarget {
             ready: () => this.isReady(),
             retried: (service) => this.gatewayMetrics.retried(service),
             tls: options.tls,
+            adminToken: options.adminToken,
           });
   }
 
@@ -347,24 +357,75 @@ export class Gateway implements AdminTarget {
     );
   }
 
-  /** The gateway's own health endpoints, answered when no service claims the path. */
+  /**
+   * What the gateway answers itself when no service claims the path: health, and the server-level
+   * calls of the Open Inference Protocol (server-calls.ts says why each answer is the gateway's).
+   */
   private own(req: IncomingMessage, res: ServerResponse, path: string): boolean {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    if (path === '/v2/health/live') {
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && path === '/v2/health/live') {
       sendJson(res, this.door.isDraining ? 503 : 200, { live: !this.door.isDraining });
       return true;
     }
-    if (path === '/v2/health/ready') {
-      const ready =
-        !this.door.isDraining &&
-        this.services.every((s) =>
-          s.variants.some((v) => v.weight > 0 && v.replicas.some((r) => r.available)),
-        );
+    if (get && path === '/v2/health/ready') {
+      const ready = this.isReady();
       sendJson(res, ready ? 200 : 503, { ready });
+      return true;
+    }
+    if (get && (path === '/v2' || path === '/v2/')) {
+      sendJson(res, 200, GATEWAY_METADATA);
+      return true;
+    }
+    if (req.method !== 'POST') return false;
+    if (path === '/v2/repository/index') {
+      void this.repositoryIndex(req, res);
+      return true;
+    }
+    const change = REPOSITORY_CHANGE.exec(path);
+    if (change) {
+      req.resume();
+      sendError(res, repositoryChangeRefused(change[2] as 'load' | 'unload', decodeURIComponent(change[1]!)));
       return true;
     }
     return false;
   }
+
+  /** `POST /v2/repository/index` (`{"ready": true}` optional), behind the admin token. */
+  private async repositoryIndex(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = await readSmallBody(req, 64 * 1024);
+      const raw = body.byteLength > 0 ? parseJsonBody(body) : {};
+      const readyOnly =
+        typeof raw === 'object' && raw !== null && (raw as { ready?: unknown }).ready === true;
+      sendJson(
+        res,
+        200,
+        guardedIndex(req.headers.authorization, this.options.adminToken, this.services, readyOnly),
+      );
+    } catch (err) {
+      sendError(res, asFlotillaError(err));
+    }
+  }
+}
+
+/** `/v2/repository/models/{model}/load` and `/unload`. */
+const REPOSITORY_CHANGE = /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/;
+
+/** A body of at most `limit` bytes (larger: FLT_BODY_TOO_LARGE). */
+function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        reject(new InvalidRequestError('FLT_BODY_TOO_LARGE', `request body larger than ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
 /** The one 'close' listener of a node:http-path response: `this` is the response (client gone). */

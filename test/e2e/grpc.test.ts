@@ -1,73 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  credentials,
-  type GrpcObject,
-  loadPackageDefinition,
-  Metadata,
-  type ServiceClientConstructor,
-  type ServiceError,
-  status,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { OipHttpClient } from '../../src/client/index.js';
 import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
+import { bearer, kserveClient, rejectsWith } from '../helpers/kserve-client.js';
 import { argmaxRows, digitsRequest, heldOutDigits, mapConcurrent } from '../helpers/mnist.js';
-import { EXAMPLE_MODELS, ROOT } from '../helpers/paths.js';
+import { EXAMPLE_MODELS } from '../helpers/paths.js';
 import { tempRepository } from '../helpers/temp-repo.js';
-
-// The client knows nothing of Flotilla: it is generated at run time from KServe's proto alone,
-// with proto-loader's generic client, as any KServe/Triton user would build one.
-const kserve = loadPackageDefinition(
-  loadSync(`${ROOT}test/fixtures/kserve/grpc_predict_v2.proto`, {
-    keepCase: true,
-    longs: String,
-    bytes: Buffer,
-    defaults: true,
-    oneofs: true,
-  }),
-);
-const Client = (kserve['inference'] as GrpcObject)['GRPCInferenceService'] as ServiceClientConstructor;
-
-type UnaryMethod = (
-  request: object,
-  metadata: Metadata,
-  callback: (err: ServiceError | null, response?: unknown) => void,
-) => void;
-
-/** A KServe client with promise-returning unary calls. */
-function kserveClient(address: string): {
-  call<T = Record<string, unknown>>(method: string, request: object, metadata?: Metadata): Promise<T>;
-  close(): void;
-} {
-  const client = new Client(address, credentials.createInsecure(), {
-    'grpc.max_receive_message_length': -1,
-  });
-  return {
-    call: (method, request, metadata = new Metadata()) =>
-      new Promise((resolve, reject) =>
-        (client[method] as UnaryMethod).call(client, request, metadata, (err, res) =>
-          err ? reject(err) : resolve(res as never),
-        ),
-      ),
-    close: () => client.close(),
-  };
-}
-
-/** Asserts a call fails with a gRPC status, and its message. */
-async function rejectsWith(promise: Promise<unknown>, code: status, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: ServiceError) => {
-    assert.equal(status[err.code], status[code], err.details);
-    assert.match(err.details, message);
-    return true;
-  });
-}
-
-const bearer = (token: string): Metadata => {
-  const m = new Metadata();
-  m.set('authorization', `Bearer ${token}`);
-  return m;
-};
 
 /** The parts of a ModelInferResponse the MNIST test reads. */
 interface InferAnswer {

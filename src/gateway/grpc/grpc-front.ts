@@ -18,6 +18,7 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../core/index.js';
+import { WIRE, WireReader } from '../../protocol/oip-grpc/index.js';
 import { formatAddress } from '../../spec/index.js';
 import { connectOptions, contextOptions, type ServerCertificates } from '../../tls/index.js';
 import { hash32 } from '../routing/hash.js';
@@ -25,15 +26,16 @@ import { hostname, type RoutingTable } from '../routing/routing-table.js';
 import { splitTraffic } from '../routing/traffic-split.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
-import { GrpcCall, type GrpcCallContext } from './grpc-call.js';
 import {
-  firstMessageLength,
-  frame,
-  quotedModelName,
-  readModelName,
-  rewriteModelName,
-} from './grpc-message.js';
-import { sendStatus } from './grpc-reply.js';
+  encodeRepositoryIndex,
+  encodeServerMetadata,
+  guardedIndex,
+  indexRequestReadyOnly,
+  repositoryChangeRefused,
+} from '../server-calls.js';
+import { GrpcCall, type GrpcCallContext } from './grpc-call.js';
+import { firstMessageLength, quotedModelName, readModelName, rewriteModelName } from './grpc-message.js';
+import { replyMessage, sendStatus } from './grpc-reply.js';
 
 /** Largest gRPC request the front holds before routing it: 64 MiB, as `serve --grpc-max-message`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 ** 2;
@@ -51,6 +53,32 @@ export interface GrpcFrontDeps {
   readonly maxMessageBytes?: number;
   /** Listen over TLS (gRPC with TLS, h2) with these certificates, reloaded when their files change. */
   readonly tls?: ServerCertificates | undefined;
+  /** The admin token guarding RepositoryIndex, as it guards the HTTP index. */
+  readonly adminToken?: string | undefined;
+}
+
+/** The OIP calls that name no model (or act on one server): answered by the gateway itself. */
+const GATEWAY_CALLS = new Set([
+  'ServerMetadata',
+  'RepositoryIndex',
+  'RepositoryModelLoad',
+  'RepositoryModelUnload',
+]);
+
+/**
+ * The model a repository load/unload request names, quoted for messages: `model_name` (field 2),
+ * or `repository_name` (field 1) where KServe's client puts it, as the server reads it.
+ */
+function repositoryModelName(message: Uint8Array): string {
+  const r = new WireReader(message, 0, message.length, 'repository request');
+  const fields: string[] = ['', ''];
+  while (!r.done) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if ((field === 1 || field === 2) && (tag & 7) === WIRE.LEN) fields[field - 1] = r.string(field, 'a name');
+    else r.skip(tag & 7, field);
+  }
+  return quotedModelName(fields[1] || fields[0]!);
 }
 
 /** An HTTP/2 TLS listener that takes every certificate reload. */
@@ -115,14 +143,17 @@ export class GrpcFront implements GrpcCallContext {
     let routed = false;
     const route = (body: Buffer, ended: boolean): void => {
       routed = true;
-      if (method === 'ServerLive' || method === 'ServerReady') {
-        const ok = method === 'ServerLive' ? !this.deps.draining() : this.deps.ready();
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.end(frame(ok ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0)));
-        return;
-      }
       try {
+        if (method === 'ServerLive' || method === 'ServerReady') {
+          const ok = method === 'ServerLive' ? !this.deps.draining() : this.deps.ready();
+          replyMessage(stream, ok ? Uint8Array.of(0x08, 0x01) : new Uint8Array(0));
+          return;
+        }
+        // Server-level calls name no model: the gateway's own, unless the authority routes them.
+        if (GATEWAY_CALLS.has(method) && !this.routedByHost(headers)) {
+          this.answer(stream, headers, method, body);
+          return;
+        }
         this.proxy(stream, headers, path, method, body, ended);
       } catch (err) {
         sendStatus(stream, asFlotillaError(err));
@@ -157,6 +188,43 @@ export class GrpcFront implements GrpcCallContext {
       if (!routed) route(Buffer.concat(chunks), true);
     });
     stream.on('error', () => {});
+  }
+
+  private routedByHost(headers: IncomingHttpHeaders): boolean {
+    const authority = headers[':authority'];
+    return authority !== undefined && this.deps.table().route(hostname(authority), '/')?.by === 'host';
+  }
+
+  /** ServerMetadata, RepositoryIndex and the refused repository changes (server-calls.ts). */
+  private answer(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    method: string,
+    body: Buffer,
+  ): void {
+    if (method === 'ServerMetadata') {
+      replyMessage(stream, encodeServerMetadata());
+      return;
+    }
+    const total = firstMessageLength(body);
+    if (total === undefined || body[0] !== 0) {
+      throw new InvalidRequestError('FLT_INVALID_PROTOBUF', `${method}: expected one uncompressed message`);
+    }
+    const message = body.subarray(5, total);
+    if (method === 'RepositoryIndex') {
+      const entries = guardedIndex(
+        headers.authorization,
+        this.deps.adminToken,
+        this.deps.table().services,
+        indexRequestReadyOnly(message),
+      );
+      replyMessage(stream, encodeRepositoryIndex(entries));
+      return;
+    }
+    throw repositoryChangeRefused(
+      method === 'RepositoryModelLoad' ? 'load' : 'unload',
+      repositoryModelName(message),
+    );
   }
 
   private proxy(

@@ -6,6 +6,7 @@ import {
 } from 'node:http2';
 import type { FlotillaError } from '../../core/index.js';
 import { percentEncodeGrpcMessage, truncateDetails } from '../../protocol/oip-grpc/index.js';
+import { frame } from './grpc-message.js';
 
 /** Headers that belong to one HTTP/2 hop. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
@@ -39,4 +40,12 @@ export function sendStatus(
     },
     { endStream: true },
   );
+}
+
+/** A unary answer the gateway makes itself: one message, then grpc-status 0. */
+export function replyMessage(stream: ServerHttp2Stream, protobuf: Uint8Array): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frame(protobuf));
 }
