@@ -96,6 +96,17 @@ describe('flotilla render (CLI)', () => {
     );
   });
 
+  it('docs/kubernetes.md documents every flag of `flotilla render --help`', async () => {
+    const run = await flotilla(['--help']);
+    const flags = [...run.stdout.matchAll(/^\s+(--[a-z-]+)/gm)]
+      .map((m) => m[1]!)
+      .filter((f) => f !== '--help');
+    assert.ok(flags.length >= 7, run.stdout);
+    const page = readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8');
+    for (const flag of flags)
+      assert.ok(page.includes(`\`${flag}\``), `docs/kubernetes.md does not mention ${flag}`);
+  });
+
   it('bad input: one line naming the problem, exit 2, nothing on stdout', async () => {
     writeFileSync(
       join(dir, 'my_model.yaml'),
