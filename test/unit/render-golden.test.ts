@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { RENDER_TARGETS, type RenderedObject, render, toYamlStream } from '../../src/render/index.js';
+import { parseServiceFile } from '../../src/spec/index.js';
 import { validateObject } from '../helpers/k8s-validate.js';
 import { ROOT } from '../helpers/paths.js';
 
@@ -62,6 +63,18 @@ describe('flotilla render goldens', () => {
       });
     }
   }
+
+  it("the gateway's service file is a valid service file (dns:// read as list:// until the gateway reads dns://)", () => {
+    for (const input of INPUTS) {
+      const [cm] = renderInput(input, 'kubernetes').filter((o) => o.kind === 'ConfigMap');
+      assert.ok(cm);
+      const text = (cm['data'] as Record<string, string>)['services.yaml']!;
+      assert.match(text, /dns:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local:\d+/);
+      const file = parseServiceFile(parseYaml(text.replaceAll('dns://', 'list://')), 'services.yaml');
+      assert.ok(file.services.length > 0);
+      for (const s of file.services) assert.ok(s.variants.every((v) => v.runs.kind === 'endpoints'));
+    }
+  });
 
   it('the goldens cover every target in the registry that has one', () => {
     for (const target of TARGETS) assert.ok(Object.hasOwn(RENDER_TARGETS, target), target);

@@ -180,6 +180,60 @@ describe('flotilla render: scale -> Kubernetes HPA, KEDA and replicas', () => {
   });
 });
 
+describe('flotilla render: PaddleService fields', () => {
+  const ps = (service: string, endpoint = '') =>
+    `apiVersion: elasticserving.paddlepaddle.org/v1
+kind: PaddleService
+metadata: { name: p, namespace: ns }
+spec:
+  default: { containerImage: img, tag: "1", port: 9000${endpoint} }
+  service: ${service}
+`;
+  it('ElasticServing defaults: KPA, concurrency 100 × 70 %, window 60s, 1..10, no hard limit', () => {
+    const objects = render(ps('{}'), 'p.yaml', 'knative');
+    const got = annotations(objects);
+    assert.equal(got[`${A}/target`], '100');
+    assert.equal(got[`${A}/window`], '60s');
+    assert.equal(got[`${A}/min-scale`], '1');
+    assert.equal(got[`${A}/max-scale`], '10');
+    assert.equal(got[`${A}/scale-to-zero-pod-retention-period`], undefined);
+    assert.equal(at(find(objects, 'Configuration'), 'spec.template.spec.containerConcurrency'), 0);
+    assert.equal(at(find(objects, 'Configuration'), 'spec.template.spec.containers.0.image'), 'img:1');
+  });
+  it('service.target is also containerConcurrency, as ElasticServing sets it', () => {
+    const c = find(render(ps('{ target: 5 }'), 'p.yaml', 'knative'), 'Configuration');
+    assert.equal(at(c, 'spec.template.spec.containerConcurrency'), 5);
+  });
+  it('the HPA class on cpu: Knative annotations, and a CPU HPA on kubernetes', () => {
+    const service = '{ autoscaler: hpa.autoscaling.knative.dev, metric: cpu, target: 60 }';
+    const got = annotations(render(ps(service), 'p.yaml', 'knative'));
+    assert.equal(got[`${A}/class`], 'hpa.autoscaling.knative.dev');
+    assert.equal(got[`${A}/metric`], 'cpu');
+    const h = find(render(ps(service), 'p.yaml', 'kubernetes', { image: IMAGE }), 'HorizontalPodAutoscaler');
+    assert.deepEqual(at(h, 'spec.metrics.0'), {
+      type: 'Resource',
+      resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
+    });
+  });
+  it('resources: ElasticServing fills cpu 0.1 and memory 128Mi into requests and limits', () => {
+    const c = find(
+      render(ps('{}', ', resources: { limits: { cpu: "2" } }'), 'p.yaml', 'knative'),
+      'Configuration',
+    );
+    assert.deepEqual(at(c, 'spec.template.spec.containers.0.resources'), {
+      requests: { cpu: '0.1', memory: '128Mi' },
+      limits: { cpu: '2', memory: '128Mi' },
+    });
+  });
+  it('a namespace flag wins over the PaddleService namespace; the gateway routes its Knative host', () => {
+    const objects = render(ps('{}'), 'p.yaml', 'kubernetes', { image: IMAGE, namespace: 'prod' });
+    assert.ok(objects.every((o) => o.metadata.namespace === 'prod'));
+    const file = parseYaml((find(objects, 'ConfigMap')['data'] as Record<string, string>)['services.yaml']!);
+    assert.deepEqual(at(file, 'services.p.host'), ['p.prod.example.com']);
+    assert.equal(at(file, 'services.p.variants.0.endpoints'), 'dns://p-default.prod.svc.cluster.local:9000');
+  });
+});
+
 describe('flotilla render: healthCheck and timeouts', () => {
   const probe = (target: string, serviceExtra: string) =>
     at(
