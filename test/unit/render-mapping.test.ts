@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { FlotillaError } from '../../src/core/index.js';
-import { type RenderedObject, type RenderOptions, render, toPercents } from '../../src/render/index.js';
+import {
+  PADDLE_RESOURCE_DEFAULTS,
+  RENDER_DEFAULTS,
+  type RenderedObject,
+  type RenderOptions,
+  render,
+  toPercents,
+} from '../../src/render/index.js';
 
 /** Table tests: each scale/rollout/healthCheck/timeouts field and where it lands on each target. */
 
@@ -180,6 +187,28 @@ describe('flotilla render: scale -> Kubernetes HPA, KEDA and replicas', () => {
   });
 });
 
+describe('flotilla render: defaults', () => {
+  it('pins every default of flotilla render', () => {
+    assert.deepEqual(RENDER_DEFAULTS, {
+      namespace: 'default',
+      domain: 'example.com',
+      models: { kind: 'image' },
+      autoscaler: 'hpa',
+      serviceType: 'LoadBalancer',
+      prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+      modelRepositoryPath: '/models',
+      httpPort: 8080,
+      grpcPort: 8081,
+      gatewayHttpPort: 8080,
+      gatewayGrpcPort: 8081,
+      gatewayReplicas: 2,
+      drainMarginS: 10,
+      gatewayName: 'flotilla-gateway',
+    });
+    assert.deepEqual(PADDLE_RESOURCE_DEFAULTS, { cpu: '0.1', memory: '128Mi' });
+  });
+});
+
 describe('flotilla render: PaddleService fields', () => {
   const ps = (service: string, endpoint = '') =>
     `apiVersion: elasticserving.paddlepaddle.org/v1
@@ -214,6 +243,10 @@ spec:
       type: 'Resource',
       resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
     });
+  });
+  it("the container image wins over Flotilla's command: stand-in", () => {
+    const c = find(render(ps('{}', ', command: "node x.js"'), 'p.yaml', 'knative'), 'Configuration');
+    assert.equal(at(c, 'spec.template.spec.containers.0.image'), 'img:1');
   });
   it('resources: ElasticServing fills cpu 0.1 and memory 128Mi into requests and limits', () => {
     const c = find(
