@@ -76,6 +76,25 @@ describe('flotilla render goldens', () => {
     }
   });
 
+  it("Knative's webhook rules the schemas do not carry: one port named http1/h2c, not a reserved one, no $PORT, no grace period", () => {
+    // knative/serving pkg/apis/serving/k8s_validation.go and fieldmask.go.
+    const reservedPorts = [8012, 8013, 8022, 9090, 9091, 8008];
+    for (const input of INPUTS) {
+      for (const o of renderInput(input, 'knative').filter((x) => x.kind === 'Configuration')) {
+        const spec = (o['spec'] as { template: { spec: Record<string, unknown> } }).template.spec;
+        assert.equal(spec['terminationGracePeriodSeconds'], undefined);
+        const containers = spec['containers'] as Record<string, unknown>[];
+        assert.equal(containers.length, 1);
+        const ports = containers[0]!['ports'] as { containerPort: number; name?: string }[];
+        assert.equal(ports.length, 1, o.metadata.name);
+        assert.ok(['http1', 'h2c', undefined].includes(ports[0]!.name));
+        assert.ok(!reservedPorts.includes(ports[0]!.containerPort));
+        const env = (containers[0]!['env'] ?? []) as { name: string }[];
+        assert.ok(!env.some((e) => ['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION'].includes(e.name)));
+      }
+    }
+  });
+
   it('the goldens cover every target in the registry that has one', () => {
     for (const target of TARGETS) assert.ok(Object.hasOwn(RENDER_TARGETS, target), target);
   });

@@ -209,6 +209,21 @@ describe('flotilla render: defaults', () => {
   });
 });
 
+describe('flotilla render: command variants', () => {
+  const text = 'services:\n  c:\n    variants:\n      - { tag: a, command: "node server.js --port $PORT" }\n';
+  it('run by a shell in the Flotilla image; $PORT set on kubernetes, left to Knative on knative', () => {
+    const kn = find(render(text, 'c.yaml', 'knative', { image: IMAGE }), 'Configuration');
+    const container = at(kn, 'spec.template.spec.containers.0') as Record<string, unknown>;
+    assert.deepEqual(
+      [container['image'], container['command'], container['args']],
+      [IMAGE, ['/bin/sh', '-c'], ['node server.js --port $PORT']],
+    );
+    assert.equal(container['env'], undefined);
+    const dep = find(render(text, 'c.yaml', 'kubernetes', { image: IMAGE }), 'Deployment');
+    assert.deepEqual(at(dep, 'spec.template.spec.containers.0.env'), [{ name: 'PORT', value: '8080' }]);
+  });
+});
+
 describe('flotilla render: PaddleService fields', () => {
   const ps = (service: string, endpoint = '') =>
     `apiVersion: elasticserving.paddlepaddle.org/v1
