@@ -133,6 +133,18 @@ describe('flotilla render (CLI)', () => {
       ],
       [[join(dir, 'missing.yaml'), '--target', 'knative'], /cannot read the service file/],
       [['examples/flotilla.yaml'], /required option '--target <target>' not specified/],
+      [
+        [
+          'examples/flotilla.yaml',
+          '--target',
+          'knative',
+          '--image',
+          IMAGE,
+          '--out',
+          join(dir, 'my_model.yaml'),
+        ],
+        /--out .*my_model\.yaml: cannot write the files: EEXIST/,
+      ],
     ];
     for (const [args, message] of cases) {
       const run = await flotilla(args);
