@@ -10,6 +10,7 @@ import {
   render,
   toPercents,
 } from '../../src/render/index.js';
+import { validateObject } from '../helpers/k8s-validate.js';
 
 /** Table tests: each scale/rollout/healthCheck/timeouts field and where it lands on each target. */
 
@@ -206,6 +207,30 @@ describe('flotilla render: defaults', () => {
       gatewayName: 'flotilla-gateway',
     });
     assert.deepEqual(PADDLE_RESOURCE_DEFAULTS, { cpu: '0.1', memory: '128Mi' });
+  });
+});
+
+describe('flotilla render: host and path', () => {
+  it('knative: a host other than the Route own becomes a DomainMapping to the Route; path is not rendered', () => {
+    const objects = renderOne(
+      '',
+      'knative',
+      {},
+      'host: [mnist.example.com, m.default.example.com]\npath: /mnist',
+    );
+    const mappings = objects.filter((o) => o.kind === 'DomainMapping');
+    assert.deepEqual(
+      mappings.map((o) => [o.metadata.name, at(o, 'spec.ref')]),
+      [['mnist.example.com', { apiVersion: 'serving.knative.dev/v1', kind: 'Route', name: 'm' }]],
+    );
+    validateObject(mappings[0]!);
+    assert.ok(!JSON.stringify(objects).includes('/mnist'));
+  });
+  it('kubernetes: the gateway keeps host and path', () => {
+    const cm = find(renderOne('', 'kubernetes', {}, 'host: mnist.example.com\npath: /mnist'), 'ConfigMap');
+    const file = parseYaml((cm['data'] as Record<string, string>)['services.yaml']!) as unknown;
+    assert.deepEqual(at(file, 'services.m.host'), ['mnist.example.com']);
+    assert.equal(at(file, 'services.m.path'), '/mnist');
   });
 });
 
