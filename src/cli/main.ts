@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { FlotillaError } from '../core/index.js';
+import { FlotillaError, UsageError } from '../core/index.js';
 import { addConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
 import { STANDBY_ARG, standby } from './standby.js';
@@ -133,6 +133,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A flag that cannot work (a busy port, a repository without the models asked for): one line
+  // naming the command and the flag, exit 2 like a usage error.
+  if (err instanceof UsageError) {
+    const command = process.argv[2] ?? '';
+    process.stderr.write(
+      `flotilla${command in COMMANDS || command === 'serve' ? ` ${command}` : ''}: ${err.message}\n`,
+    );
+    process.exit(2);
+  }
   const message =
     err instanceof FlotillaError
       ? err.message

@@ -9,6 +9,7 @@ import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js'
 import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
+import { checkPorts, upPorts } from './ports.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
 import { upBanner } from './up-banner.js';
@@ -50,6 +51,7 @@ function listenAdmin(server: Server, port: number, host: string): Promise<Addres
  */
 export async function up(options: UpOptions): Promise<void> {
   const logger: Logger = createLogger(options.logLevel);
+  await checkPorts(options.host, upPorts(options));
   const path = resolve(options.file);
   const file = await readServiceFile(path);
   // A laptop needs no token ceremony: one is made up and written to the context file (mode 0600).
