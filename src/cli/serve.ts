@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ConfigError,

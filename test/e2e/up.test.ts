@@ -4,7 +4,7 @@
  * killed replica, `flotilla scale`/`status`, a PaddleService file, and no process left behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StatusReport } from '../../src/fleet/status.js';
@@ -236,7 +236,7 @@ describe('flotilla up: a model variant scales from zero and back', () => {
     assert.equal(code, 0, tail(up.logs()));
     assert.ok(ms < 15_000, `took ${ms} ms`);
     assertAllGone(pids, 'after flotilla up exited');
-    assert.equal(existsSync(join(up.home, 'up.json')), false, 'context file removed');
+    assert.deepEqual(readdirSync(join(up.home, 'up')), [], 'context file removed');
     assert.match(up.logs(), /info {2}stopped/);
   });
 });
@@ -486,7 +486,7 @@ describe('flotilla up: command replicas under a step of load, a crash, and stop'
     assert.equal(code, 0, tail(up.logs()));
     assert.ok(ms < 15_000);
     assertAllGone(pids, 'after stop');
-    assert.equal(existsSync(join(up.home, 'up.json')), false);
+    assert.deepEqual(readdirSync(join(up.home, 'up')), []);
   });
 });
 
@@ -543,6 +543,6 @@ describe('flotilla up: ElasticServing PaddleService', () => {
     assert.match(res.stderr, /containerImage/);
     assert.match(res.stderr, /command/);
     assert.match(res.stderr, /no-command\.yaml/);
-    assert.equal(existsSync(join(tmp.dir, 'up.json')), false);
+    assert.equal(existsSync(join(tmp.dir, 'up')), false);
   });
 });
