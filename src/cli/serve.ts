@@ -99,10 +99,14 @@ async function servePrimary(options: ServeOptions, logger: Logger): Promise<void
       if (!stopping) stop('parent exited');
     });
   logger.info('starting server processes', { processes: options.processes });
-  group.start((reason) => {
-    logger.error('could not start', { reason });
-    stop('start failed', 1);
-  });
+  group.start(
+    (reason) => {
+      logger.error('could not start', { reason });
+      stop('start failed', 1);
+    },
+    // The server's own `ready` line, as one process logs it: every process has loaded its models.
+    (models) => logger.info('ready', { models, processes: options.processes }),
+  );
 }
 
 /** Repository changes applied here, then by every other process of the group. */
@@ -294,11 +298,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   await loaded;
   poller.start();
   const why = manager.notReadyReason();
-  if (why !== undefined) logger.error('not ready', { reason: why });
-  else
-    logger.info('ready', {
-      models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),
-    });
+  if (why !== undefined) {
+    logger.error('not ready', { reason: why, ...(inGroup ? { pid: process.pid } : {}) });
+    return;
+  }
+  const models = (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(',');
+  // In a group each process says so with its pid, and the primary logs the group's `ready` line.
+  if (member) {
+    logger.info('process ready', { models, pid: process.pid });
+    member.ready(models);
+  } else logger.info('ready', { models });
 }
 
 /** The fixed ports `serve` will listen on, with their flags. */
