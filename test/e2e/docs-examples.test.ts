@@ -40,7 +40,7 @@ import { after, describe, it } from 'node:test';
 import { type FlotillaProcess, startCli, waitFor } from '../helpers/flotilla-process.js';
 import { CLI, ROOT } from '../helpers/paths.js';
 
-const BLOCK_TIMEOUT_MS = 60_000;
+const BLOCK_TIMEOUT_MS = 120_000;
 const DOCUMENTED_PORTS = [8000, 8001, 8080] as const;
 
 /** One shell example: where it is, and its text. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../helpers/flotilla-process.js';
-import { CLI, ROOT } from '../helpers/paths.js';
+import { CLI } from '../helpers/paths.js';
 
 /**
  * Issue 17, item 3: with two `flotilla up` running, `status`, `scale` and `rollout` acted on the
