@@ -67,7 +67,11 @@ describe('flotilla up: a model variant scales from zero and back', () => {
   });
 
   it('writes the context file and a banner naming the gateway', async () => {
-    const ctx = JSON.parse(readFileSync(join(up.home, 'up.json'), 'utf8')) as Record<string, unknown>;
+    // One context per running up, named after its service file (mnist.yaml).
+    const ctx = JSON.parse(readFileSync(join(up.home, 'up', 'mnist.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     assert.equal(ctx['url'], up.url);
     assert.equal(ctx['pid'], up.proc.pid);
     assert.equal(ctx['token'], 'e2e-up-token');
@@ -75,6 +79,8 @@ describe('flotilla up: a model variant scales from zero and back', () => {
     await waitFor(() => up.stdout().includes(up.url), 5_000, 'the banner');
     assert.match(up.stdout(), new RegExp(`gateway\\s+${up.url.replace(/\./g, '\\.')}`));
     assert.match(up.stdout(), /mnist: v2 100% \(mnist v2, 0-2 replicas\)/);
+    assert.match(up.stdout(), /^ {2}context {2}mnist\b/m);
+    assert.match(up.stdout(), /^ {2}(npx )?flotilla status --context mnist\b/m);
   });
 
   it('starts with zero replicas and stays at zero without traffic (initial: 0)', async () => {
