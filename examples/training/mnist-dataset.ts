@@ -4,7 +4,7 @@
  *
  *   npm run build && node dist/examples/training/mnist-dataset.js mnist-heldout.jsonl
  */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Digit, heldOutDigits } from './mnist-data.js';
 
@@ -23,7 +23,8 @@ export function writeMnistDataset(file: string, digits: readonly Digit[] = heldO
   return digits.length;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Run as a script, even through a symlinked path (Node runs the real file; argv keeps the link).
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
     process.stderr.write('usage: node dist/examples/training/mnist-dataset.js FILE\n');

@@ -4,10 +4,10 @@
  */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { AdminClient, type AdminClientOptions, parseWeights } from '../client/admin-client.js';
-import { FlotillaError } from '../core/index.js';
+import { FlotillaError, UsageError } from '../core/index.js';
 import type { RolloutAction, ServiceStatus } from '../fleet/status.js';
 import { formatRollout, formatStatus, formatWeights } from './status-table.js';
-import { readUpContext } from './up-context.js';
+import { listUpContexts, type NamedUpContext } from './up-context.js';
 
 /** Where `flotilla up` listens unless told otherwise. */
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080';
@@ -16,6 +16,15 @@ export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080';
 export interface AdminFlags {
   readonly url?: string;
   readonly adminToken?: string;
+  /** A running `up`'s context name (or pid), from `--context`. */
+  readonly context?: string;
+}
+
+/** Where an admin command goes, and how it says so. */
+export interface AdminTarget {
+  readonly client: AdminClientOptions;
+  /** `fleet flotilla: /srv/flotilla.yaml, admin http://127.0.0.1:8080`: the header the command prints. */
+  readonly fleet: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -35,39 +44,73 @@ function parseReplicas(text: string): number {
   return n;
 }
 
+/** `flotilla (pid 4242): /srv/flotilla.yaml, admin http://127.0.0.1:8080` */
+function describeContext(c: NamedUpContext): string {
+  return `${c.name} (pid ${c.pid}): ${c.file}, admin ${c.adminUrl}`;
+}
+
 /**
- * URL and token: flags (or FLOTILLA_URL / FLOTILLA_ADMIN_TOKEN), else the running `up`'s context.
- * The context's token goes only to the context's own URL: `--url` pointing elsewhere must not
- * receive the local fleet's token.
+ * URL and token: flags (or FLOTILLA_URL / FLOTILLA_ADMIN_TOKEN), `--context NAME`, else the one
+ * running `up`'s context; with several running and nothing to choose by, a UsageError listing
+ * them (never a guess). The context's token goes only to the context's own URL: `--url` pointing
+ * elsewhere must not receive a local fleet's token.
  */
-export async function resolveAdminTarget(
-  flags: AdminFlags,
-  env: Env = process.env,
-): Promise<AdminClientOptions> {
+export async function resolveAdminTarget(flags: AdminFlags, env: Env = process.env): Promise<AdminTarget> {
   const given = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
   const url = given(flags.url);
   const token = given(flags.adminToken);
-  const ctx = url === undefined || token === undefined ? await readUpContext(env) : undefined;
+  const name = given(flags.context);
+  if (url !== undefined && name !== undefined)
+    throw new UsageError('--context', '--url and --context each name a fleet: give one of them');
+  const contexts = url !== undefined && token !== undefined ? [] : await listUpContexts(env);
+  const names = (): string =>
+    contexts.length === 0 ? 'none is running' : `running: ${contexts.map(describeContext).join('; ')}`;
+  let ctx: NamedUpContext | undefined;
+  if (name !== undefined) {
+    ctx = contexts.find((c) => c.name === name || String(c.pid) === name);
+    if (ctx === undefined)
+      throw new UsageError('--context', `no running flotilla up named "${name}" (${names()})`);
+  } else if (url !== undefined) {
+    ctx = contexts.find((c) => trimSlash(c.adminUrl) === trimSlash(url));
+  } else if (contexts.length > 1) {
+    throw new UsageError(
+      '--context',
+      `${contexts.length} flotilla up are running; choose one with --context NAME or --url URL (${names()})`,
+    );
+  } else {
+    ctx = contexts[0];
+  }
   const target = trimSlash(url ?? ctx?.adminUrl ?? DEFAULT_ADMIN_URL);
-  const ctxToken = ctx !== undefined && trimSlash(ctx.adminUrl) === target ? ctx.token : undefined;
-  const useToken = token ?? ctxToken;
-  return { url: target, ...(useToken !== undefined ? { token: useToken } : {}) };
+  const useToken = token ?? ctx?.token;
+  const fleet = ctx
+    ? `fleet ${ctx.name}: ${ctx.file}, admin ${target}`
+    : `fleet at ${target}${url === undefined ? ' (no running flotilla up found: the default URL)' : ''}`;
+  return { client: { url: target, ...(useToken !== undefined ? { token: useToken } : {}) }, fleet };
 }
 
 function flagsOf(opts: Record<string, unknown>): AdminFlags {
   const url = opts['url'];
   const token = opts['adminToken'];
+  const context = opts['context'];
   return {
     ...(typeof url === 'string' ? { url } : {}),
     ...(typeof token === 'string' ? { adminToken: token } : {}),
+    ...(typeof context === 'string' ? { context } : {}),
   };
 }
 
+/**
+ * Runs `use` against the fleet the flags name, after saying which one: on stdout as the first
+ * line, or on stderr when stdout carries JSON.
+ */
 async function withClient<T>(
   opts: Record<string, unknown>,
   use: (client: AdminClient) => Promise<T>,
 ): Promise<T> {
-  const client = new AdminClient(await resolveAdminTarget(flagsOf(opts)));
+  const target = await resolveAdminTarget(flagsOf(opts));
+  if (opts['json'] === true) process.stderr.write(`${target.fleet}\n`);
+  else print(target.fleet);
+  const client = new AdminClient(target.client);
   try {
     return await use(client);
   } finally {
@@ -75,16 +118,22 @@ async function withClient<T>(
   }
 }
 
-/** `--url` and `--admin-token`, as every admin command takes them. */
+/** `--url`, `--context` and `--admin-token`, as every admin command takes them. */
 function withTargetOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option(
         '--url <url>',
-        `admin URL of flotilla up (default: from the running flotilla up's context file, else ${DEFAULT_ADMIN_URL})`,
+        `admin URL of flotilla up (default: the running flotilla up's, from its context file, else ${DEFAULT_ADMIN_URL})`,
       )
         .env('FLOTILLA_URL')
         .argParser(parseUrl),
+    )
+    .addOption(
+      new Option(
+        '--context <name>',
+        'which running flotilla up, by the name (or pid) it printed; needed when several run',
+      ).env('FLOTILLA_CONTEXT'),
     )
     .addOption(
       new Option(
@@ -150,6 +199,21 @@ function rolloutSummary(service: {
   return `${service.name}: ${formatWeights(service.variants)}; ${rollout}`;
 }
 
+/**
+ * What set-weights applied, and the rollout state it left: `mnist: weights set: stable 70%,
+ * canary 30%; rollout: manual 30% …` (it printed `no rollout` while status said `manual 30%`).
+ */
+export function weightsSummary(
+  applied: {
+    readonly name: string;
+    readonly variants: readonly { readonly tag: string; readonly weight: number }[];
+  },
+  service: ServiceStatus | undefined,
+): string {
+  const rollout = service?.rollout ? formatRollout(service.rollout) : 'no progressive rollout';
+  return `${applied.name}: weights set: ${formatWeights(applied.variants)}; ${rollout}`;
+}
+
 /** The `flotilla rollout` command. */
 export function rolloutCommand(): Command {
   return withTargetOptions(
@@ -164,7 +228,16 @@ export function rolloutCommand(): Command {
     async (service: string, action: RolloutCommandAction, args: string[], opts: Record<string, unknown>) => {
       if (action === 'set-weights') {
         const weights = parseWeights(args);
-        print(rolloutSummary(await withClient(opts, (c) => c.setWeights(service, weights))));
+        const [applied, status] = await withClient(opts, async (c) => {
+          const set = await c.setWeights(service, weights);
+          return [set, await c.status()] as const;
+        });
+        print(
+          weightsSummary(
+            applied,
+            status.services.find((s) => s.name === service),
+          ),
+        );
         return;
       }
       if (args.length > 0)

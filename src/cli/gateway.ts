@@ -6,6 +6,7 @@ import type { ServiceFile } from '../spec/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { addConnectionFlags, type ConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parsePort } from './parse-options.js';
+import { checkPorts } from './ports.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
 
@@ -31,6 +32,10 @@ async function loadServiceFile(path: string): Promise<ServiceFile> {
 /** Wires the gateway's parts, starts it, reloads on SIGHUP and drains on SIGTERM/SIGINT. */
 export async function gateway(options: GatewayCliOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
+  await checkPorts(options.host, [
+    { port: options.port, flag: '--port' },
+    { port: options.grpcPort, flag: '--grpc-port' },
+  ]);
   const path = resolve(options.config);
   const random = systemRandom;
   const tls = watchCertificates(options.tls, logger);

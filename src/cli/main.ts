@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
-import { FlotillaError } from '../core/index.js';
+import { FlotillaError, UsageError } from '../core/index.js';
 import { VERSION } from '../core/version.js';
 import { addConnectionFlags, connectionFlags } from './connection-flags.js';
 import { parseBytes, parseList, parsePort, parsePositiveInt, parseSeconds } from './parse-options.js';
+import { markRequired, missingWhenBare, usageLine } from './required.js';
 import { STANDBY_ARG, standby } from './standby.js';
 import { addServerTlsFlags, serverTlsFiles } from './tls-flags.js';
 
@@ -130,10 +131,29 @@ async function main(): Promise<void> {
         ? []
         : Object.values(COMMANDS);
   for (const load of wanted) program.addCommand(await load());
+  markRequired(program);
+  const command = program.commands.find((c) => c.name() === named);
+  const missing = command && process.argv.length === 3 ? missingWhenBare(command, process.env) : [];
+  if (command && missing.length > 0) {
+    // Nothing given: name everything missing at once, with the usage, not the first complaint.
+    process.stderr.write(
+      `flotilla ${named}: missing ${missing.join(', ')}\nUsage: flotilla ${named} ${usageLine(command)}\nRun \`flotilla ${named} --help\` for every option.\n`,
+    );
+    process.exit(2);
+  }
   await program.parseAsync(process.argv);
 }
 
 main().catch((err: unknown) => {
+  // A flag that cannot work (a busy port, a repository without the models asked for): one line
+  // naming the command and the flag, exit 2 like a usage error.
+  if (err instanceof UsageError) {
+    const command = process.argv[2] ?? '';
+    process.stderr.write(
+      `flotilla${command in COMMANDS || command === 'serve' ? ` ${command}` : ''}: ${err.message}\n`,
+    );
+    process.exit(2);
+  }
   const message =
     err instanceof FlotillaError
       ? err.message

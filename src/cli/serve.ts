@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -35,6 +35,8 @@ import {
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import type { ConnectionFlags } from './connection-flags.js';
+import { asPortError, checkPorts, type PortFlag } from './ports.js';
+import { checkServeRequest } from './serve-request.js';
 import { watchCertificates } from './tls-flags.js';
 
 /** Flags of `flotilla serve`, parsed. */
@@ -61,14 +63,6 @@ export interface ServeOptions extends ConnectionFlags {
   readonly tls?: ServerTlsFiles | undefined;
 }
 
-function checkRepository(dir: string): string {
-  const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new ConfigError('--model-repository', `${root} is not a directory`);
-  }
-  return root;
-}
-
 /** `--exit-with-parent`: standard input closes when the parent goes, even killed with SIGKILL. */
 function whenParentExits(then: () => void): void {
   process.stdin.on('close', then);
@@ -76,8 +70,13 @@ function whenParentExits(then: () => void): void {
 }
 
 /** `--processes N`: this process only starts, restarts and drains the N server processes. */
-function servePrimary(options: ServeOptions, logger: Logger): void {
-  checkRepository(options.modelRepository);
+async function servePrimary(options: ServeOptions, logger: Logger): Promise<void> {
+  await checkServeRequest(
+    options.modelRepository,
+    options.models,
+    parseConfigOverrides(options.modelConfigs ?? []),
+  );
+  await checkPorts(options.host, servePorts(options));
   const group = new ProcessGroup(options.processes!, logger);
   let stopping = false;
   const stop = (signal: string, code = 0): void => {
@@ -100,10 +99,14 @@ function servePrimary(options: ServeOptions, logger: Logger): void {
       if (!stopping) stop('parent exited');
     });
   logger.info('starting server processes', { processes: options.processes });
-  group.start((reason) => {
-    logger.error('could not start', { reason });
-    stop('start failed', 1);
-  });
+  group.start(
+    (reason) => {
+      logger.error('could not start', { reason });
+      stop('start failed', 1);
+    },
+    // The server's own `ready` line, as one process logs it: every process has loaded its models.
+    (models) => logger.info('ready', { models, processes: options.processes }),
+  );
 }
 
 /** Repository changes applied here, then by every other process of the group. */
@@ -133,10 +136,13 @@ function groupRepository(manager: ModelManager, member: GroupMember): Repository
 export async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   if ((options.processes ?? 1) > 1 && cluster.isPrimary) {
-    servePrimary(options, logger);
+    await servePrimary(options, logger);
     return;
   }
-  const root = checkRepository(options.modelRepository);
+  const configOverrides = parseConfigOverrides(options.modelConfigs ?? []);
+  const root = await checkServeRequest(options.modelRepository, options.models, configOverrides);
+  // Before any model loads: a busy port must stop the server while nothing needs undoing.
+  if (!cluster.isWorker) await checkPorts(options.host, servePorts(options));
   tuneHeapForServing();
   const inGroup = cluster.isWorker;
   // gRPC keeps message limits in a signed 32-bit integer.
@@ -153,7 +159,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     {
       root,
       ...(options.models ? { models: options.models } : {}),
-      configOverrides: parseConfigOverrides(options.modelConfigs ?? []),
+      configOverrides,
     },
     {
       backends: { onnx: new OnnxBackend(clock), js: new JsBackend(clock) },
@@ -248,21 +254,39 @@ export async function serve(options: ServeOptions): Promise<void> {
   const loaded = manager.start();
   loaded.catch(() => undefined);
   if (inGroup) await loaded.catch(() => undefined);
-  const address = await http.listen();
-  const GrpcServer = await loadGrpcServer();
-  grpc = new GrpcServer(
-    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
-    {
-      manager,
-      service,
-      adminToken: options.adminToken,
-      serverVersion: VERSION,
-      accepting: () => accepting,
-      logger,
-      ...(repository ? { repository } : {}),
-    },
-  );
-  const grpcPort = (await grpc.start()).port;
+  let address: Awaited<ReturnType<HttpServer['listen']>>;
+  let grpcPort: number;
+  try {
+    address = await http.listen().catch((err: unknown) => {
+      throw asPortError(err, options.host, options.httpPort, '--http-port');
+    });
+    const GrpcServer = await loadGrpcServer();
+    grpc = new GrpcServer(
+      { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
+      {
+        manager,
+        service,
+        adminToken: options.adminToken,
+        serverVersion: VERSION,
+        accepting: () => accepting,
+        logger,
+        ...(repository ? { repository } : {}),
+      },
+    );
+    grpcPort = (
+      await grpc.start().catch((err: unknown) => {
+        throw asPortError(err, options.host, options.grpcPort, '--grpc-port');
+      })
+    ).port;
+  } catch (err) {
+    // A port lost after the check: the model loads under way finish and unload before the
+    // process exits (onnxruntime aborts the process when it exits mid-load).
+    stopping = true;
+    poller.close();
+    await http.close().catch(() => undefined);
+    await manager.close().catch(() => undefined);
+    throw err;
+  }
   logger.info('listening', {
     http: `${scheme(tls)}://${options.host}:${address.port}`,
     grpc: grpcAddress(options.host, grpcPort),
@@ -273,9 +297,25 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   await loaded;
   poller.start();
-  logger.info('ready', {
-    models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),
-  });
+  const why = manager.notReadyReason();
+  if (why !== undefined) {
+    logger.error('not ready', { reason: why, ...(inGroup ? { pid: process.pid } : {}) });
+    return;
+  }
+  const models = (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(',');
+  // In a group each process says so with its pid, and the primary logs the group's `ready` line.
+  if (member) {
+    logger.info('process ready', { models, pid: process.pid });
+    member.ready(models);
+  } else logger.info('ready', { models });
+}
+
+/** The fixed ports `serve` will listen on, with their flags. */
+function servePorts(options: ServeOptions): PortFlag[] {
+  return [
+    { port: options.httpPort, flag: '--http-port' },
+    { port: options.grpcPort, flag: '--grpc-port' },
+  ];
 }
 
 /** `--model-config name=file` pairs as a map of absolute paths. */

@@ -29,7 +29,8 @@ const VARIANT_HEADER = [
   'REQUESTS',
   'ERRORS',
 ] as const;
-const REPLICA_HEADER = ['ID', 'STATE', 'PID', 'ADDRESS', 'INFLIGHT', 'RESTARTS', 'START'] as const;
+/** STARTUP: how long the replica took from its start to ready (a cold start), not when it started. */
+const REPLICA_HEADER = ['ID', 'STATE', 'PID', 'ADDRESS', 'INFLIGHT', 'RESTARTS', 'STARTUP'] as const;
 
 /** Widest cell per column over the rows given (headers included by the caller). */
 function widths(rows: readonly (readonly string[])[]): number[] {

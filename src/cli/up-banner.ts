@@ -1,4 +1,32 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { ServiceFile, ServiceSpec } from '../spec/index.js';
+
+/**
+ * How to call the CLI from a shell here: `flotilla` when an executable of that name is on PATH
+ * (after `npm link` or a global install), else `npx flotilla` (what works in the checkout after
+ * `npm install`, if slower): the banner's commands must run as pasted.
+ */
+export function cliCommand(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, 'flotilla'), constants.X_OK);
+      return 'flotilla';
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return 'npx flotilla';
+}
+
+/** How the banner's commands reach this `up`: its context name, and the CLI as it runs here. */
+export interface BannerReach {
+  /** The context name `--context` takes (see up-context.ts). */
+  readonly context?: string;
+  /** `flotilla` or `npx flotilla` (cliCommand). Default `flotilla`. */
+  readonly cli?: string;
+}
 
 /** How a service is reached through the gateway: its path prefix, or a Host header. */
 function reach(s: ServiceSpec, url: string): { base: string; host: string } {
@@ -37,13 +65,22 @@ function weights(s: ServiceSpec): string {
 }
 
 /** What `flotilla up` prints once listening: URLs and commands ready to paste. */
-export function upBanner(file: ServiceFile, url: string, grpcPort: number | undefined): string {
+export function upBanner(
+  file: ServiceFile,
+  url: string,
+  grpcPort: number | undefined,
+  reach: BannerReach = {},
+): string {
+  const cli = reach.cli ?? 'flotilla';
+  const target = reach.context !== undefined ? ` --context ${reach.context}` : '';
   const lines = [
     '',
     `flotilla up: ${file.services.length} service(s) from ${file.file}`,
     `  gateway  ${url}${grpcPort !== undefined ? `   gRPC 127.0.0.1:${grpcPort}` : ''}`,
-    '',
   ];
+  if (reach.context !== undefined)
+    lines.push(`  context  ${reach.context}   (the admin commands below name it: other flotilla up may run)`);
+  lines.push('');
   for (const s of file.services) {
     lines.push(`  ${s.name}: ${weights(s)}`);
     if (s.rollout)
@@ -53,13 +90,15 @@ export function upBanner(file: ServiceFile, url: string, grpcPort: number | unde
     lines.push(`    ${example(s, url).split('\n').join('\n    ')}`);
     lines.push('');
   }
-  lines.push(
-    '  flotilla status                          # replicas, weights, scaling and rollout decisions',
-    '  flotilla scale SERVICE VARIANT N         # pin a variant to N replicas',
-    '  flotilla rollout SERVICE promote|rollback|start|set-weights TAG=W ...',
-    '  flotilla bench --url URL --model NAME   # load it (see flotilla bench --help)',
-    '  Ctrl-C stops everything (replicas drain first)',
-    '',
-  );
+  const commands: [string, string][] = [
+    [`${cli} status${target}`, 'replicas, weights, scaling and rollout decisions'],
+    [`${cli} scale${target} SERVICE VARIANT N`, 'pin a variant to N replicas'],
+    [`${cli} rollout${target} SERVICE promote|rollback|start|set-weights TAG=W ...`, ''],
+    [`${cli} bench --url ${url} --model NAME`, 'load it (see bench --help)'],
+  ];
+  const width = Math.max(...commands.filter(([, c]) => c !== '').map(([cmd]) => cmd.length));
+  for (const [cmd, comment] of commands)
+    lines.push(comment === '' ? `  ${cmd}` : `  ${cmd.padEnd(width)}  # ${comment}`);
+  lines.push('  Ctrl-C stops everything (replicas drain first)', '');
   return `${lines.join('\n')}\n`;
 }

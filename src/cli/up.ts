@@ -9,9 +9,10 @@ import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js'
 import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
+import { checkPorts, upPorts } from './ports.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
-import { upBanner } from './up-banner.js';
+import { cliCommand, upBanner } from './up-banner.js';
 import { removeUpContext, writeUpContext } from './up-context.js';
 
 /** Flags of `flotilla up`, parsed. */
@@ -50,6 +51,7 @@ function listenAdmin(server: Server, port: number, host: string): Promise<Addres
  */
 export async function up(options: UpOptions): Promise<void> {
   const logger: Logger = createLogger(options.logLevel);
+  await checkPorts(options.host, upPorts(options));
   const path = resolve(options.file);
   const file = await readServiceFile(path);
   // A laptop needs no token ceremony: one is made up and written to the context file (mode 0600).
@@ -129,8 +131,8 @@ export async function up(options: UpOptions): Promise<void> {
   fleet.start();
   const url = `${scheme(tls)}://${options.host}:${address.port}`;
   const adminUrl = adminAddress ? `http://${options.host}:${adminAddress.port}` : url;
-  await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch((err: unknown) =>
-    logger.warn('cannot write the context file', { error: (err as Error).message }),
+  const context = await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch(
+    (err: unknown) => logger.warn('cannot write the context file', { error: (err as Error).message }),
   );
   logger.info('listening', {
     http: url,
@@ -139,7 +141,9 @@ export async function up(options: UpOptions): Promise<void> {
     config: path,
     services: file.services.map((s) => s.name).join(','),
   });
-  process.stdout.write(upBanner(file, url, gateway.grpcAddress?.port));
+  process.stdout.write(
+    upBanner(file, url, gateway.grpcAddress?.port, { ...(context ? { context } : {}), cli: cliCommand() }),
+  );
 }
 
 /** The `flotilla up` command. */
@@ -164,7 +168,7 @@ export function upCommand(): Command {
     .addOption(
       new Option(
         '--admin-token <token>',
-        'bearer token of the admin API (default: a random one, written to $FLOTILLA_HOME/up.json for flotilla status/scale/rollout)',
+        'bearer token of the admin API (default: a random one, written to $FLOTILLA_HOME/up/NAME.json for flotilla status/scale/rollout)',
       ).env('FLOTILLA_ADMIN_TOKEN'),
     )
     .option(

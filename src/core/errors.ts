@@ -307,6 +307,19 @@ export class ConfigError extends FlotillaError {
   }
 }
 
+/**
+ * A command-line flag (or argument) that cannot work, found before anything started: the CLI
+ * prints one line, `flotilla <command>: <message>`, and exits 2 (as `flotilla bench` does).
+ * `flag` names what to change, e.g. `--http-port`.
+ */
+export class UsageError extends FlotillaError {
+  readonly flag: string;
+  constructor(flag: string, message: string, options?: { cause?: unknown }) {
+    super('FLT_CONFIG_INVALID', message, options);
+    this.flag = flag;
+  }
+}
+
 /** Any thrown value as a FlotillaError; unknown errors become FLT_INTERNAL and keep their cause. */
 export function asFlotillaError(err: unknown): FlotillaError {
   if (err instanceof FlotillaError) return err;

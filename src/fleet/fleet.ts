@@ -228,7 +228,7 @@ export class Fleet {
     if (!r) return;
     const w = this.canaryShare(service, r);
     r.settle('manual', w, `weights set by hand: canary ${w}%`);
-    this.record('rollout', service, r.canary, `weights set by hand: canary ${r.canary} at ${w}%`);
+    this.record('rollout', service, r.canary, `weights set by hand: ${w}% to the canary (${r.canary})`);
   }
 
   /** `flotilla rollout SERVICE start|promote|rollback`. */

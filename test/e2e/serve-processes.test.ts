@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
+import { type FlotillaProcess, startServe, waitFor } from '../helpers/flotilla-process.js';
 import { EXAMPLE_MODELS } from '../helpers/paths.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
@@ -47,6 +47,16 @@ describe('flotilla serve --processes 2', () => {
   });
   after(async () => {
     if (server.proc.exitCode === null) await server.stop();
+  });
+
+  it('regression (issue 17): logs one ready line for the group once both processes loaded', async () => {
+    await waitFor(() => /info {2}ready models=/.test(server.logs()), 30_000, 'the ready line');
+    assert.equal(
+      (server.logs().match(/ ready models=mnist:2 processes=2\n/g) ?? []).length,
+      1,
+      server.logs(),
+    );
+    assert.equal((server.logs().match(/process ready models=mnist:2 pid=\d+/g) ?? []).length, 2);
   });
 
   it('starts two server processes that share the ports', () => {

@@ -4,7 +4,7 @@
  * killed replica, `flotilla scale`/`status`, a PaddleService file, and no process left behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StatusReport } from '../../src/fleet/status.js';
@@ -67,7 +67,11 @@ describe('flotilla up: a model variant scales from zero and back', () => {
   });
 
   it('writes the context file and a banner naming the gateway', async () => {
-    const ctx = JSON.parse(readFileSync(join(up.home, 'up.json'), 'utf8')) as Record<string, unknown>;
+    // One context per running up, named after its service file (mnist.yaml).
+    const ctx = JSON.parse(readFileSync(join(up.home, 'up', 'mnist.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     assert.equal(ctx['url'], up.url);
     assert.equal(ctx['pid'], up.proc.pid);
     assert.equal(ctx['token'], 'e2e-up-token');
@@ -75,6 +79,8 @@ describe('flotilla up: a model variant scales from zero and back', () => {
     await waitFor(() => up.stdout().includes(up.url), 5_000, 'the banner');
     assert.match(up.stdout(), new RegExp(`gateway\\s+${up.url.replace(/\./g, '\\.')}`));
     assert.match(up.stdout(), /mnist: v2 100% \(mnist v2, 0-2 replicas\)/);
+    assert.match(up.stdout(), /^ {2}context {2}mnist\b/m);
+    assert.match(up.stdout(), /^ {2}(npx )?flotilla status --context mnist\b/m);
   });
 
   it('starts with zero replicas and stays at zero without traffic (initial: 0)', async () => {
@@ -236,7 +242,7 @@ describe('flotilla up: a model variant scales from zero and back', () => {
     assert.equal(code, 0, tail(up.logs()));
     assert.ok(ms < 15_000, `took ${ms} ms`);
     assertAllGone(pids, 'after flotilla up exited');
-    assert.equal(existsSync(join(up.home, 'up.json')), false, 'context file removed');
+    assert.deepEqual(readdirSync(join(up.home, 'up')), [], 'context file removed');
     assert.match(up.logs(), /info {2}stopped/);
   });
 });
@@ -486,7 +492,7 @@ describe('flotilla up: command replicas under a step of load, a crash, and stop'
     assert.equal(code, 0, tail(up.logs()));
     assert.ok(ms < 15_000);
     assertAllGone(pids, 'after stop');
-    assert.equal(existsSync(join(up.home, 'up.json')), false);
+    assert.deepEqual(readdirSync(join(up.home, 'up')), []);
   });
 });
 
@@ -543,6 +549,6 @@ describe('flotilla up: ElasticServing PaddleService', () => {
     assert.match(res.stderr, /containerImage/);
     assert.match(res.stderr, /command/);
     assert.match(res.stderr, /no-command\.yaml/);
-    assert.equal(existsSync(join(tmp.dir, 'up.json')), false);
+    assert.equal(existsSync(join(tmp.dir, 'up')), false);
   });
 });

@@ -194,7 +194,7 @@ describe('formatStatus', () => {
       'ADDRESS',
       'INFLIGHT',
       'RESTARTS',
-      'START',
+      'STARTUP',
     ]);
     assert.deepEqual(cells(mnist[v1 + 2]!), ['v1-0', 'ready', '4101', '127.0.0.1:9001', '3', '0', '850ms']);
     assert.deepEqual(cells(mnist[v1 + 3]!), ['v1-1', 'starting', '4102', '-', '0', '0', '-']);

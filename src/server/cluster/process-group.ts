@@ -16,6 +16,7 @@ export type RepositoryOp = 'load' | 'unload';
 
 type ToPrimary =
   | { readonly type: 'flotilla:listening' }
+  | { readonly type: 'flotilla:ready'; readonly models: string }
   | { readonly type: 'flotilla:metrics'; readonly id: number }
   | {
       readonly type: 'flotilla:repository';
@@ -61,6 +62,9 @@ export class ProcessGroup {
   /** Processes that got as far as listening: one that dies before is a failure to start. */
   private readonly listening = new WeakSet<Worker>();
   private failed: ((reason: string) => void) | undefined;
+  /** Processes that reported their models loaded; the group is ready once all `count` have. */
+  private readonly readyProcesses = new WeakSet<Worker>();
+  private onReady: ((models: string) => void) | undefined;
   private readonly broadcasts = new Map<
     number,
     { origin: Worker; id: number; waiting: number; errors: string[] }
@@ -75,8 +79,9 @@ export class ProcessGroup {
    * Starts the processes. `failed` is called when one dies before it listens (a port in use, a
    * repository it cannot read): restarting it would only fail again.
    */
-  start(failed: (reason: string) => void): void {
+  start(failed: (reason: string) => void, ready?: (models: string) => void): void {
     this.failed = failed;
+    this.onReady = ready;
     cluster.on('message', (worker, message: unknown) => {
       if (isFlotillaMessage(message)) this.onMessage(worker, message as ToPrimary);
     });
@@ -127,6 +132,17 @@ export class ProcessGroup {
       case 'flotilla:listening':
         this.listening.add(worker);
         return;
+      case 'flotilla:ready': {
+        this.readyProcesses.add(worker);
+        const ready = serverProcesses().filter((w) => this.readyProcesses.has(w)).length;
+        // Once, when the whole group first serves: a restarted process logs its own line.
+        if (ready >= this.count && this.onReady) {
+          const announce = this.onReady;
+          this.onReady = undefined;
+          announce(m.models);
+        }
+        return;
+      }
       case 'flotilla:metrics':
         this.aggregator.clusterMetrics().then(
           (body) =>
@@ -227,6 +243,11 @@ export class GroupMember {
   /** Tells the primary this process serves (a later exit is a crash to restart, not a failed start). */
   listening(): void {
     process.send?.({ type: 'flotilla:listening' } satisfies ToPrimary);
+  }
+
+  /** Tells the primary this process's models are loaded (`models`: what its `ready` line lists). */
+  ready(models: string): void {
+    process.send?.({ type: 'flotilla:ready', models } satisfies ToPrimary);
   }
 
   /** Every process's metrics, summed by the primary. */

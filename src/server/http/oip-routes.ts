@@ -77,6 +77,15 @@ function readiness(ready: boolean): HttpReply {
   return { status: ready ? 200 : 503 };
 }
 
+/**
+ * `/v2/health/ready`: 200 when the models asked for are loaded; else 503 with the reason in the
+ * body (`{"ready":false,"reason":"model \"mnist\" has no version 7 …"}`), so a probe's log says why.
+ */
+function serverReadiness(accepting: boolean, manager: ModelManager): HttpReply {
+  const reason = accepting ? manager.notReadyReason() : 'the server is shutting down';
+  return reason === undefined ? readiness(true) : json(503, { ready: false, reason });
+}
+
 /** Registers the Open Inference Protocol v2 REST endpoints and the model repository extension. */
 export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void {
   const { manager, service } = deps;
@@ -148,7 +157,7 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
 
   router
     .add('GET', '/v2/health/live', () => ({ status: 200 }))
-    .add('GET', '/v2/health/ready', () => readiness(deps.accepting() && manager.isReady()))
+    .add('GET', '/v2/health/ready', () => serverReadiness(deps.accepting(), manager))
     .add('GET', '/v2', () =>
       json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }),
     )

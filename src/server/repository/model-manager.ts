@@ -39,6 +39,8 @@ interface ModelEntry {
   readonly name: string;
   scanned: ScannedModel;
   readonly slots: Map<number, VersionSlot>;
+  /** The invalid config last logged (stamp and error): a poll logs it again only once it changes. */
+  loggedConfigError: string | undefined;
 }
 
 /** A version checked out for one request; `release` must be called exactly once. */
@@ -138,6 +140,8 @@ export class ModelManager {
   private readonly pins: ReadonlyMap<string, number>;
   private readonly unloadedByApi = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
+  /** The scan failure last logged: a repository gone missing is reported once, not every poll. */
+  private loggedScanError: string | undefined;
   private started = false;
   private closing = false;
   private readonly unloads = new Set<Promise<void>>();
@@ -159,11 +163,15 @@ export class ModelManager {
 
   /** Rescans the repository and applies the version policy (serialized: one pass at a time). */
   reconcile(): Promise<void> {
-    const run = this.reconciling.then(() => this.reconcileOnce());
+    const run = this.reconciling.then(async () => {
+      await this.reconcileOnce();
+      this.loggedScanError = undefined;
+    });
     this.reconciling = run.catch((err: unknown) => {
-      this.deps.logger.error('repository scan failed', {
-        error: err instanceof Error ? err.message : String(err),
-      });
+      const error = err instanceof Error ? err.message : String(err);
+      if (error === this.loggedScanError) return;
+      this.loggedScanError = error;
+      this.deps.logger.error('repository scan failed', { error });
     });
     return run;
   }
@@ -186,17 +194,21 @@ export class ModelManager {
   private async reconcileModel(scanned: ScannedModel): Promise<void> {
     let entry = this.models.get(scanned.name);
     if (!entry) {
-      entry = { name: scanned.name, scanned, slots: new Map() };
+      entry = { name: scanned.name, scanned, slots: new Map(), loggedConfigError: undefined };
       this.models.set(scanned.name, entry);
     }
     entry.scanned = scanned;
     const config = scanned.config;
     if (!config) {
-      if (entry.slots.size === 0 || scanned.configError !== undefined) {
+      // Once per change of the file (or of the error), not on every poll.
+      const seen = `${scanned.configStamp}|${scanned.configError}`;
+      if (entry.loggedConfigError !== seen) {
+        entry.loggedConfigError = seen;
         this.deps.logger.error('invalid model config', { model: scanned.name, error: scanned.configError });
       }
       return;
     }
+    entry.loggedConfigError = undefined;
     // Load first, then plan again: unloads wait for the new versions to settle.
     for (let pass = 0; pass < 3; pass++) {
       const current: CurrentVersion[] = [...entry.slots.values()];
@@ -484,14 +496,49 @@ export class ModelManager {
       .sort((a, b) => b.version - a.version);
   }
 
-  /** Server readiness: started, not draining, and every served model has a ready version. */
+  /** Server readiness: started, not draining, and every model asked for has its version ready. */
   isReady(): boolean {
-    if (!this.started || this.closing) return false;
+    return this.notReadyReason() === undefined;
+  }
+
+  /**
+   * Why the server is not ready, undefined when it is: ready means the models asked for are
+   * loaded (a pinned model: that version), not merely that nothing failed. A model named in
+   * `--models` but missing from the repository, one whose config is invalid or whose version
+   * failed to load, keeps the server not ready, with the reason the health answer and log give.
+   */
+  notReadyReason(): string | undefined {
+    if (this.closing) return 'the server is shutting down';
+    if (!this.started) return 'models are loading';
+    const reasons: string[] = [];
+    for (const name of this.allowed ?? []) {
+      if (!this.models.has(name) && !this.unloadedByApi.has(name))
+        reasons.push(`model "${name}" is not in the repository`);
+    }
     for (const [name, entry] of this.models) {
       if (!this.wanted(name)) continue;
-      if (![...entry.slots.values()].some((s) => s.state === 'ready')) return false;
+      const why = this.modelNotReady(name, entry);
+      if (why !== undefined) reasons.push(why);
     }
-    return true;
+    return reasons.length === 0 ? undefined : reasons.join('; ');
+  }
+
+  private modelNotReady(name: string, entry: ModelEntry): string | undefined {
+    const slots = [...entry.slots.values()];
+    const pin = this.pins.get(name);
+    if (pin !== undefined) {
+      const slot = entry.slots.get(pin);
+      if (slot?.state === 'ready') return undefined;
+      if (!slot)
+        return `model "${name}" has no version ${pin} (versions on disk: ${entry.scanned.versions.map((v) => v.version).join(', ') || 'none'})`;
+      return `model "${name}" version ${pin} is ${slot.state}${slot.reason ? `: ${slot.reason}` : ''}`;
+    }
+    if (slots.some((s) => s.state === 'ready')) return undefined;
+    const failed = slots.find((s) => s.reason !== undefined);
+    if (entry.scanned.configError !== undefined) return entry.scanned.configError;
+    if (failed) return `model "${name}" version ${failed.version} failed to load: ${failed.reason}`;
+    if (slots.length === 0) return `model "${name}" has no version to load`;
+    return `model "${name}" is loading`;
   }
 
   /** The repository index: every model on disk, with the state of each version held. */

@@ -13,6 +13,8 @@ export interface ScannedModel {
   /** Undefined when the config is invalid; `configError` says why. */
   readonly config: ModelConfig | undefined;
   readonly configError: string | undefined;
+  /** The config file's size and mtime (`#size:mtimeMs`); '' without a file: changes when it is edited. */
+  readonly configStamp: string;
   /** Numbered version folders, ascending. */
   readonly versions: readonly DiskVersion[];
 }
@@ -74,7 +76,7 @@ export async function scanModel(
     })),
   );
   versions.sort((a, b) => a.version - b.version);
-  return { name, dir, config, configError, versions };
+  return { name, dir, config, configError, configStamp, versions };
 }
 
 /** Scans a repository: every folder that holds a model, optionally only the named ones. */
