@@ -30,6 +30,7 @@ import {
   type RepositoryOp,
   RepositoryPoller,
   Router,
+  tellParent,
   tuneHeapForServing,
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
@@ -270,12 +271,23 @@ export async function serve(options: ServeOptions): Promise<void> {
     ...(inGroup ? { pid: process.pid } : {}),
   });
   member?.listening();
+  // A replica of `flotilla up` tells its parent where it listens over IPC (typed, not a log line).
+  tellParent({
+    type: 'replica:listening',
+    http: grpcAddress(options.host, address.port),
+    grpc: grpcAddress(options.host, grpcPort),
+  });
 
   await loaded;
   poller.start();
+  const held = await manager.index(false);
   logger.info('ready', {
-    models: (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(','),
+    models: held
+      .filter((e) => e.state === 'READY')
+      .map((e) => `${e.name}:${e.version}`)
+      .join(','),
   });
+  tellParent({ type: 'replica:ready', models: held, uptimeMs: Math.round(process.uptime() * 1000) });
 }
 
 /** `--model-config name=file` pairs as a map of absolute paths. */
