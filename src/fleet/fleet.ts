@@ -316,7 +316,8 @@ export class Fleet {
         break;
       case 'failed':
       case 'crash-loop': {
-        const reason = e.type === 'failed' ? (e.detail ?? 'cannot serve') : `crash loop: ${e.detail ?? ''}`;
+        const last = e.lastError ?? e.detail ?? 'exited';
+        const reason = e.type === 'failed' ? last : `crash loop: ${last}`;
         // Reported once per reason: a replica restarted into the same failure says nothing new.
         if (m.fail(reason)) {
           record(`replicas cannot start: ${reason}; waiting requests fail with FLT_REPLICA_FAILED`);

@@ -46,6 +46,8 @@ export interface ReplicaEvent {
   readonly type: 'starting' | 'ready' | 'draining' | 'stopped' | 'crashed' | 'crash-loop' | 'failed';
   readonly replica: ReplicaInfo;
   readonly detail?: string;
+  /** `crashed`, `failed`, `crash-loop`: the replica's last error (how it ended and its last output). */
+  readonly lastError?: string;
 }
 
 /**

@@ -151,7 +151,8 @@ export class ChildReplica {
   private onOutput(chunk: string): void {
     for (const line of chunk.split('\n')) {
       if (line.trim() === '') continue;
-      this.tail.push(line);
+      // Without its timestamp, the same error reads the same on every restart (reported once).
+      this.tail.push(line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\s+/, ''));
       if (this.tail.length > 20) this.tail.shift();
       this.hooks.logger.debug(line, { replica: this.options.id });
     }

@@ -126,8 +126,13 @@ export class LocalOrchestrator implements Orchestrator {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(type: ReplicaEvent['type'], replica: ChildReplica, detail?: string): void {
-    const event: ReplicaEvent = { type, replica: replica.info(), ...(detail ? { detail } : {}) };
+  private emit(type: ReplicaEvent['type'], replica: ChildReplica, detail?: string, lastError?: string): void {
+    const event: ReplicaEvent = {
+      type,
+      replica: replica.info(),
+      ...(detail ? { detail } : {}),
+      ...(lastError ? { lastError } : {}),
+    };
     for (const l of this.listeners) l(event);
   }
 
@@ -206,9 +211,9 @@ export class LocalOrchestrator implements Orchestrator {
       restartInMs: delay,
       consecutiveCrashes: v.crashes,
     });
-    this.emit(type, r, detail);
+    this.emit(type, r, detail, detail);
     if (v.crashes >= this.options.backoff.crashLoopAfter)
-      this.emit('crash-loop', r, `${v.crashes} crashes in a row; last: ${detail}`);
+      this.emit('crash-loop', r, `${v.crashes} crashes in a row; last: ${detail}`, detail);
     this.queueReconcile();
   }
 
