@@ -19,7 +19,8 @@ export interface LocalOrchestratorOptions {
   /**
    * Replicas starting at once, over all variants; the others wait their turn. A start is a
    * Node process importing onnxruntime and loading models: many at once on a few cores starve
-   * each other and the gateway (admin calls, Ctrl-C) alike. Default: the machine's cores.
+   * each other and the gateway (admin calls, Ctrl-C) alike. Default: twice the machine's cores
+   * (a start waits on I/O part of the time), at least 4.
    */
   readonly maxStarting: number;
 }
@@ -30,7 +31,7 @@ export const LOCAL_ORCHESTRATOR_DEFAULTS: LocalOrchestratorOptions = Object.free
   backoff: BACKOFF_DEFAULTS,
   standby: true,
   standbyDelayMs: 1_500,
-  maxStarting: Math.max(2, availableParallelism()),
+  maxStarting: Math.max(4, 2 * availableParallelism()),
 });
 
 export interface LocalOrchestratorDeps {
