@@ -5,7 +5,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { AdminClient, type AdminClientOptions, parseWeights } from '../client/admin-client.js';
 import { FlotillaError, UsageError } from '../core/index.js';
-import type { RolloutAction, ServiceStatus } from '../fleet/status.js';
+import type { RolloutAction, ScaleAnswer, ServiceStatus } from '../fleet/status.js';
 import { formatRollout, formatStatus, formatWeights } from './status-table.js';
 import { listUpContexts, type NamedUpContext } from './up-context.js';
 
@@ -161,9 +161,16 @@ export function statusCommand(): Command {
     });
 }
 
-/** `mnist/stable: scaling to 3 replicas (min = max = 3); 1 ready now` */
-export function scaleSummary(service: ServiceStatus, tag: string, replicas: number): string {
-  const head = `${service.name}/${tag}: scaling to ${replicas} replica${replicas === 1 ? '' : 's'}`;
+/**
+ * `mnist/stable: scaling to 3 replicas (min = max = 3); 1 ready now`, from what was applied;
+ * a request capped by --force says so first.
+ */
+export function scaleSummary(service: ScaleAnswer, tag: string): string {
+  const { requested, applied, capped } = service.scaled;
+  const replicas = applied;
+  const head =
+    (capped !== undefined ? `asked ${requested}, capped at ${applied} (${capped})\n` : '') +
+    `${service.name}/${tag}: scaling to ${replicas} replica${replicas === 1 ? '' : 's'}`;
   const scale = service.variants.find((v) => v.tag === tag)?.scale;
   if (scale === undefined) return head;
   const bounds = scale.min === scale.max ? `min = max = ${scale.min}` : `min ${scale.min}, max ${scale.max}`;
@@ -179,10 +186,14 @@ export function scaleCommand(): Command {
       )
       .argument('<service>', 'service name')
       .argument('<variant>', 'variant tag')
-      .argument('<replicas>', 'replicas wanted (an integer >= 0)', parseReplicas),
+      .argument('<replicas>', 'replicas wanted (an integer >= 0)', parseReplicas)
+      .option(
+        '--force',
+        "above the variant's max or what the machine holds, pin the most allowed instead of refusing",
+      ),
   ).action(async (service: string, variant: string, replicas: number, opts: Record<string, unknown>) => {
-    const answer = await withClient(opts, (c) => c.scale(service, variant, replicas));
-    print(scaleSummary(answer, variant, replicas));
+    const answer = await withClient(opts, (c) => c.scale(service, variant, replicas, opts['force'] === true));
+    print(scaleSummary(answer, variant));
   });
 }
 

@@ -31,6 +31,7 @@ import {
   type RepositoryOp,
   RepositoryPoller,
   Router,
+  tellParent,
   tuneHeapForServing,
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
@@ -294,15 +295,27 @@ export async function serve(options: ServeOptions): Promise<void> {
     ...(inGroup ? { pid: process.pid } : {}),
   });
   member?.listening();
+  // A replica of `flotilla up` tells its parent where it listens over IPC (typed, not a log line).
+  tellParent({
+    type: 'replica:listening',
+    http: grpcAddress(options.host, address.port),
+    grpc: grpcAddress(options.host, grpcPort),
+  });
 
   await loaded;
   poller.start();
+  const held = await manager.index(false);
+  // The parent (flotilla up) judges the replica by the models it holds, ready or not.
+  tellParent({ type: 'replica:ready', models: held, uptimeMs: Math.round(process.uptime() * 1000) });
   const why = manager.notReadyReason();
   if (why !== undefined) {
     logger.error('not ready', { reason: why, ...(inGroup ? { pid: process.pid } : {}) });
     return;
   }
-  const models = (await manager.index(true)).map((e) => `${e.name}:${e.version}`).join(',');
+  const models = held
+    .filter((e) => e.state === 'READY')
+    .map((e) => `${e.name}:${e.version}`)
+    .join(',');
   // In a group each process says so with its pid, and the primary logs the group's `ready` line.
   if (member) {
     logger.info('process ready', { models, pid: process.pid });

@@ -122,9 +122,12 @@ function formatService(s: ServiceStatus): string[] {
   const out = [serviceHeader(s)];
   if (s.rollout?.lastDecision !== undefined)
     out.push(`${VARIANT_INDENT}last rollout decision: ${s.rollout.lastDecision}`);
+  if (s.rollout?.holding !== undefined) out.push(`${VARIANT_INDENT}rollout holds: ${s.rollout.holding}`);
   out.push(line(VARIANT_INDENT, VARIANT_HEADER, vWidth));
   s.variants.forEach((v, i) => {
     out.push(line(VARIANT_INDENT, variantRows[i]!, vWidth));
+    if (v.scale?.failure !== undefined)
+      out.push(`${REPLICA_INDENT}replicas cannot start: ${v.scale.failure}`);
     if (v.replicas.length === 0) return;
     out.push(line(REPLICA_INDENT, REPLICA_HEADER, rWidth));
     for (const r of v.replicas) out.push(line(REPLICA_INDENT, replicaCells(r), rWidth));

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
-import { FLEET_DEFAULTS, Fleet } from '../fleet/index.js';
-import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js';
-import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
+import { FLEET_DEFAULTS, Fleet, type FleetTimers } from '../fleet/index.js';
+import { Gateway, handleAdmin } from '../gateway/index.js';
+import {
+  estimateReplicaCost,
+  LOCAL_ORCHESTRATOR_DEFAULTS,
+  LocalOrchestrator,
+} from '../orchestrator/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
 import { checkPorts, upPorts } from './ports.js';
@@ -25,17 +30,31 @@ export interface UpOptions {
   readonly adminToken?: string;
   readonly activatorQueue: number;
   readonly activatorTimeoutMs: number;
+  /** Longest a SIGTERM/SIGINT drain may take before every replica is killed (exit 1). */
+  readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
   /** Serve the gateway's HTTP and gRPC listeners over TLS with these files (replicas stay plain). */
   readonly tls?: ServerTlsFiles | undefined;
 }
 
-const realTimers: ActivatorTimers = {
+/** The defaults of `flotilla up`'s own flags. */
+export const UP_DEFAULTS = Object.freeze({
+  drainTimeoutMs: 30_000,
+});
+
+const realTimers: FleetTimers = {
   after(ms, fn) {
     const t = setTimeout(fn, ms);
     return () => clearTimeout(t);
   },
+  every(ms, fn) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return () => clearInterval(t);
+  },
 };
+
+const wallClock = { now: (): number => Date.now() };
 
 function listenAdmin(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((res, rej) => {
@@ -91,8 +110,17 @@ export async function up(options: UpOptions): Promise<void> {
         timeoutMs: options.activatorTimeoutMs,
       },
       switchTimeoutMs: FLEET_DEFAULTS.switchTimeoutMs,
+      machine: { cores: availableParallelism(), memoryBytes: totalmem() },
     },
-    { gateway, orchestrator, clock: systemClock, logger, timers: realTimers },
+    {
+      gateway,
+      orchestrator,
+      clock: systemClock,
+      wallClock,
+      logger,
+      timers: realTimers,
+      replicaCost: estimateReplicaCost,
+    },
   );
   gateway.attachControl(fleet);
   const admin =
@@ -103,16 +131,25 @@ export async function up(options: UpOptions): Promise<void> {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
-      logger.warn('second signal: stopping replicas without draining', { signal });
-      void orchestrator.close().then(() => process.exit(1));
-      return;
+      // A second signal: no more waiting for anything.
+      logger.warn('second signal: killing replicas without draining', { signal });
+      orchestrator.kill();
+      process.exit(1);
     }
     stopping = true;
-    logger.info('draining', { signal });
+    logger.info('draining', { signal, timeoutMs: options.drainTimeoutMs });
+    // Every decision stops now: no tick, no scale from zero, no replica start or restart. Only
+    // then do requests in flight finish and the replicas drain.
+    fleet.stop();
+    orchestrator.stopStarting();
+    const deadline = setTimeout(() => {
+      logger.error('drain timeout: killing the replicas left', { timeoutMs: options.drainTimeoutMs });
+      orchestrator.kill();
+      process.exit(1);
+    }, options.drainTimeoutMs);
+    deadline.unref();
     void (async () => {
-      // Requests in flight finish on their replicas first; only then do the replicas stop.
       await gateway.close();
-      fleet.stop();
       admin?.close();
       await orchestrator.close();
       await removeUpContext(process.pid).catch(() => undefined);
@@ -183,6 +220,12 @@ export function upCommand(): Command {
       parsePositiveInt,
       FLEET_DEFAULTS.activator.timeoutMs,
     )
+    .option(
+      '--drain-timeout <ms>',
+      'on SIGTERM/SIGINT, how long requests in flight and replicas may take to finish before every replica is killed (a second signal kills at once)',
+      parsePositiveInt,
+      UP_DEFAULTS.drainTimeoutMs,
+    )
     .addOption(
       new Option('--log-level <level>', 'log verbosity')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -198,6 +241,7 @@ export function upCommand(): Command {
         ...(opts['adminToken'] ? { adminToken: opts['adminToken'] as string } : {}),
         activatorQueue: opts['activatorQueue'] as number,
         activatorTimeoutMs: opts['activatorTimeout'] as number,
+        drainTimeoutMs: opts['drainTimeout'] as number,
         logLevel: opts['logLevel'] as LogLevel,
         tls: serverTlsFiles(opts),
       });

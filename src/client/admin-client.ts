@@ -7,7 +7,7 @@
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode, FlotillaError } from '../core/index.js';
-import type { RolloutAction, ServiceStatus, StatusReport } from '../fleet/status.js';
+import type { RolloutAction, ScaleAnswer, ServiceStatus, StatusReport } from '../fleet/status.js';
 import { formatIssues } from '../spec/format-issues.js';
 
 export interface AdminClientOptions {
@@ -76,6 +76,7 @@ const scaleSchema = z.looseObject({
   panic: z.boolean(),
   queued: count,
   lastDecision: z.string().exactOptional(),
+  failure: z.string().exactOptional(),
 });
 
 const variantSchema = z.looseObject({
@@ -99,6 +100,7 @@ const rolloutSchema = z.looseObject({
   step: count.exactOptional(),
   steps: z.array(z.number()).exactOptional(),
   lastDecision: z.string().exactOptional(),
+  holding: z.string().exactOptional(),
 });
 
 const serviceSchema = z.looseObject({
@@ -107,6 +109,14 @@ const serviceSchema = z.looseObject({
   path: z.string().exactOptional(),
   variants: z.array(variantSchema),
   rollout: rolloutSchema.exactOptional(),
+});
+
+const scaleAnswerSchema = serviceSchema.extend({
+  scaled: z.looseObject({
+    requested: count,
+    applied: count,
+    capped: z.string().exactOptional(),
+  }),
 });
 
 const reportSchema = z.looseObject({
@@ -216,10 +226,14 @@ export class AdminClient {
     return this.call('GET', 'status', undefined, reportSchema);
   }
 
-  /** Pins a managed variant at `replicas` (min = max); answers the service after the change. */
-  scale(service: string, variant: string, replicas: number): Promise<ServiceStatus> {
+  /**
+   * Pins a managed variant at `replicas` (min = max); answers the service after the change and
+   * what was applied. Above the variant's max or the machine's capacity: FLT_SCALE_LIMIT, or with
+   * `force` the most allowed.
+   */
+  scale(service: string, variant: string, replicas: number, force = false): Promise<ScaleAnswer> {
     const path = `services/${encodeURIComponent(service)}/variants/${encodeURIComponent(variant)}/scale`;
-    return this.call('PUT', path, { replicas }, serviceSchema);
+    return this.call('PUT', path, { replicas, ...(force ? { force } : {}) }, scaleAnswerSchema);
   }
 
   /** `{tag: weight}` or `"90 | 10"` in variant order (see parseWeights). */

@@ -195,6 +195,18 @@ export const ERROR_CATALOGUE = {
     summary:
       'A call that acts on one server (repository load or unload) was sent to the gateway; send it to a replica.',
   },
+  FLT_REPLICA_FAILED: {
+    http: 503,
+    grpc: 'UNAVAILABLE',
+    summary:
+      "The variant's replicas cannot start (a missing model or version, a wrong repository, a crash loop); the message gives the replica's last error. Requests fail at once until a replica is ready.",
+  },
+  FLT_SCALE_LIMIT: {
+    http: 409,
+    grpc: 'FAILED_PRECONDITION',
+    summary:
+      "A scale request above the variant's max or what the machine holds; nothing was changed. The message gives the limit; --force pins the most allowed.",
+  },
   FLT_UPSTREAM_FAILED: {
     http: 502,
     grpc: 'UNAVAILABLE',

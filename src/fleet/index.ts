@@ -1,2 +1,11 @@
-export * from './fleet.js';
+export { CAPACITY_DEFAULTS, type Machine, scaleLimit } from './capacity.js';
+export {
+  FLEET_DEFAULTS,
+  Fleet,
+  type FleetDeps,
+  type FleetGateway,
+  type FleetOptions,
+  type FleetTimers,
+  type ManagedVariant,
+} from './fleet.js';
 export * from './status.js';

@@ -27,10 +27,12 @@ export interface CanaryReading {
  * the state between them. Time comes in.
  */
 export class ServiceRollout {
-  phase: RolloutPhase;
-  step = 0;
-  canaryWeight: number;
-  lastDecision: string | undefined;
+  private phaseValue: RolloutPhase = 'manual';
+  private stepValue = 0;
+  private weight: number;
+  private lastDecision: string | undefined;
+  /** Why a progressing rollout holds at its step, from the latest tick. */
+  private holding: string | undefined;
   private baseline: Baseline | undefined;
 
   constructor(
@@ -39,18 +41,32 @@ export class ServiceRollout {
     readonly config: RolloutConfig | undefined,
     initialCanaryWeight: number,
   ) {
-    this.canaryWeight = initialCanaryWeight;
-    this.phase = 'manual';
+    this.weight = initialCanaryWeight;
+  }
+
+  get phase(): RolloutPhase {
+    return this.phaseValue;
+  }
+
+  /** Index into the steps of the weight in force (progressive rollouts). */
+  get step(): number {
+    return this.stepValue;
+  }
+
+  /** The canary's share in percent of the pair's traffic. */
+  get canaryWeight(): number {
+    return this.weight;
   }
 
   /** Starts (or restarts) the progressive rollout at the first step; returns the canary weight. */
   start(now: number, canary: CanaryReading): number {
     if (!this.config) throw new Error('no rollout steps');
-    this.phase = 'progressing';
-    this.step = 0;
-    this.canaryWeight = this.config.steps[0]!;
+    this.phaseValue = 'progressing';
+    this.stepValue = 0;
+    this.weight = this.config.steps[0]!;
+    this.holding = undefined;
     this.baseline = { requests: canary.requests, errors: canary.errors, at: now };
-    return this.canaryWeight;
+    return this.weight;
   }
 
   /** One progressive decision; undefined when not progressing. */
@@ -62,15 +78,19 @@ export class ServiceRollout {
       errors: canary.errors - b.errors,
       p99Ms: canary.p99Since(b.at),
     };
-    const decision = decideRollout(this.config, { step: this.step, stepStartedAt: b.at }, seen, now);
-    if (decision.action === 'hold') return decision;
+    const decision = decideRollout(this.config, { step: this.stepValue, stepStartedAt: b.at }, seen, now);
+    if (decision.action === 'hold') {
+      this.holding = decision.reason;
+      return decision;
+    }
+    this.holding = undefined;
     this.lastDecision = decision.reason;
-    this.canaryWeight = decision.canaryWeight;
+    this.weight = decision.canaryWeight;
     if (decision.action === 'advance') {
-      this.step = decision.step;
+      this.stepValue = decision.step;
       this.baseline = { requests: canary.requests, errors: canary.errors, at: now };
     } else {
-      this.phase = decision.action === 'promote' ? 'promoted' : 'rolled-back';
+      this.phaseValue = decision.action === 'promote' ? 'promoted' : 'rolled-back';
       this.baseline = undefined;
     }
     return decision;
@@ -78,20 +98,22 @@ export class ServiceRollout {
 
   /** A manual change (set-weights, promote, rollback) ends any progressive rollout. */
   settle(phase: RolloutPhase, canaryWeight: number, reason: string): void {
-    this.phase = phase;
-    this.canaryWeight = canaryWeight;
+    this.phaseValue = phase;
+    this.weight = canaryWeight;
     this.lastDecision = reason;
+    this.holding = undefined;
     this.baseline = undefined;
   }
 
   status(): RolloutStatus {
     return {
-      phase: this.phase,
+      phase: this.phaseValue,
       stable: this.stable,
       canary: this.canary,
-      canaryWeight: this.canaryWeight,
-      ...(this.config ? { step: this.step, steps: this.config.steps } : {}),
+      canaryWeight: this.weight,
+      ...(this.config ? { step: this.stepValue, steps: this.config.steps } : {}),
       ...(this.lastDecision !== undefined ? { lastDecision: this.lastDecision } : {}),
+      ...(this.phaseValue === 'progressing' && this.holding !== undefined ? { holding: this.holding } : {}),
     };
   }
 }

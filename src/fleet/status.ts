@@ -32,6 +32,24 @@ export interface ScaleStatus {
   readonly queued: number;
   /** The last decision's numbers. */
   readonly lastDecision?: string;
+  /**
+   * Why the variant's replicas cannot start (a missing model version, a wrong repository, a crash
+   * loop), with the replica's last error; requests to it fail fast with FLT_REPLICA_FAILED meanwhile.
+   */
+  readonly failure?: string;
+}
+
+/** What a `flotilla scale` applied: the count asked for, the count pinned, and why they differ. */
+export interface ScaleOutcome {
+  readonly requested: number;
+  readonly applied: number;
+  /** Set when `--force` capped the request: the limit that capped it. */
+  readonly capped?: string;
+}
+
+/** The admin API's answer to a scale request: the service after it, and what was applied. */
+export interface ScaleAnswer extends ServiceStatus {
+  readonly scaled: ScaleOutcome;
 }
 
 export interface VariantStatus {
@@ -62,6 +80,8 @@ export interface RolloutStatus {
   readonly step?: number;
   readonly steps?: readonly number[];
   readonly lastDecision?: string;
+  /** Why a progressing rollout holds at its step (e.g. "step 1/4 (10%) waits for 20 canary requests, has 3"). */
+  readonly holding?: string;
 }
 
 export interface ServiceStatus {

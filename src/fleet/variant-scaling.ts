@@ -36,8 +36,8 @@ export class VariantScaling {
   private scaler: KpaScaler;
   private readonly window: ConcurrencyWindow;
   private pinnedTo: number | undefined;
-  desired: number;
-  last: ScaleDecision | undefined;
+  private desiredCount: number;
+  private lastDecision: ScaleDecision | undefined;
 
   /** When the variant was (re)started: an idle grace counts from here until a request comes. */
   private since: number;
@@ -50,7 +50,17 @@ export class VariantScaling {
     this.config = kpaConfigOf(spec);
     this.scaler = new KpaScaler(this.config);
     this.window = new ConcurrencyWindow(spec.stableWindowMs);
-    this.desired = this.config.initialScale;
+    this.desiredCount = this.config.initialScale;
+  }
+
+  /** The replica count the variant should have now. */
+  get desired(): number {
+    return this.desiredCount;
+  }
+
+  /** The KPA's last decision (its numbers and whether it panicked), once it has decided. */
+  get last(): ScaleDecision | undefined {
+    return this.lastDecision;
   }
 
   get min(): number {
@@ -70,15 +80,33 @@ export class VariantScaling {
     return this.config.stableWindowMs;
   }
 
-  /** Pins the count (undefined: back to the service file's min and max). */
-  pin(replicas: number | undefined, now: number): void {
+  /** Pins the count at `replicas` (min = max = replicas), as `kubectl scale` would. */
+  pin(replicas: number, now: number): void {
+    this.setBounds(replicas, now);
+    this.desiredCount = replicas;
+  }
+
+  /**
+   * Back to the service file's min and max. A variant about to take traffic (a rollback, a
+   * rollout start) keeps at least one replica so it does not start from zero under it.
+   * Returns true when the desired count changed.
+   */
+  unpin(now: number, keepOne: boolean): boolean {
+    if (this.pinnedTo === undefined) return false;
+    this.setBounds(undefined, now);
+    const floor = keepOne ? Math.max(this.config.min, 1) : this.config.min;
+    if (this.desiredCount >= floor) return false;
+    this.desiredCount = floor;
+    return true;
+  }
+
+  private setBounds(replicas: number | undefined, now: number): void {
     this.since = now;
     this.pinnedTo = replicas;
     const base = kpaConfigOf(this.spec);
     this.config = replicas === undefined ? base : { ...base, min: replicas, max: replicas };
     // A new scaler: the old one's panic state was about other bounds.
     this.scaler = new KpaScaler(this.config);
-    if (replicas !== undefined) this.desired = replicas;
   }
 
   /** Records the load and decides; returns the decision when the desired count changed. */
@@ -95,23 +123,23 @@ export class VariantScaling {
       },
       now,
     );
-    this.last = decision;
+    this.lastDecision = decision;
     // Without data yet ("keep what you have") the count stays, unless a pin or bounds moved it.
     const next = decision.valid
       ? decision.desired
-      : Math.min(this.config.max, Math.max(this.config.min, this.desired));
-    if (next === this.desired) return undefined;
+      : Math.min(this.config.max, Math.max(this.config.min, this.desiredCount));
+    if (next === this.desiredCount) return undefined;
     // A replica woken for a request (or a switch) is not stopped before it is even ready.
     if (next === 0 && reading.readyReplicas === 0 && now - this.since < this.config.scaleToZeroAfterMs)
       return undefined;
-    this.desired = next;
+    this.desiredCount = next;
     return decision.valid ? decision : { ...decision, desired: next, reason: `bounds -> ${next}` };
   }
 
   /** A request is waiting and nothing runs: one replica now, without waiting for a tick. */
   wake(now: number): boolean {
-    if (this.desired > 0 || this.config.max === 0) return false;
-    this.desired = 1;
+    if (this.desiredCount > 0 || this.config.max === 0) return false;
+    this.desiredCount = 1;
     this.since = now;
     return true;
   }

@@ -66,7 +66,8 @@ export interface GatewayOptions {
 /** What `flotilla up` adds to the admin API (the fleet implements it). */
 export interface GatewayControl {
   status(): unknown;
-  scale(service: string, variant: string, replicas: number): unknown;
+  /** `force`: above the variant's max or the machine's capacity, pin the most allowed instead of refusing. */
+  scale(service: string, variant: string, replicas: number, force: boolean): unknown;
   rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown>;
   /** Weights were changed by hand through the admin API. */
   weightsSet(service: string): void;
@@ -208,8 +209,8 @@ export class Gateway implements AdminTarget {
     return this.needControl('status').status();
   }
 
-  scale(service: string, variant: string, replicas: number): unknown {
-    return this.needControl('scale').scale(service, variant, replicas);
+  scale(service: string, variant: string, replicas: number, force = false): unknown {
+    return this.needControl('scale').scale(service, variant, replicas, force);
   }
 
   rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown> {

@@ -39,9 +39,15 @@ export interface ReplicaInfo {
 
 /** What the orchestrator reports as replicas change state. */
 export interface ReplicaEvent {
-  readonly type: 'starting' | 'ready' | 'draining' | 'stopped' | 'crashed' | 'crash-loop';
+  /**
+   * `failed`: the replica started but cannot serve what it was asked to (a model or version it
+   * could not load); `detail` says why. It is stopped and retried with backoff like a crash.
+   */
+  readonly type: 'starting' | 'ready' | 'draining' | 'stopped' | 'crashed' | 'crash-loop' | 'failed';
   readonly replica: ReplicaInfo;
   readonly detail?: string;
+  /** `crashed`, `failed`, `crash-loop`: the replica's last error (how it ended and its last output). */
+  readonly lastError?: string;
 }
 
 /**

@@ -82,11 +82,15 @@ export function decideRollout(
       };
     }
   }
+  // Hold reasons name the step, what it waits for and what it has: `flotilla status` shows them.
+  const at = `step ${state.step + 1}/${config.steps.length} (${weight}%)`;
   const elapsed = now - state.stepStartedAt;
   if (elapsed < config.intervalMs)
-    return hold(`${weight}% for ${(elapsed / 1000).toFixed(1)}s of ${config.intervalMs / 1000}s`);
+    return hold(
+      `${at} runs ${(elapsed / 1000).toFixed(1)}s of ${config.intervalMs / 1000}s; ${seen.requests} of ${config.minRequests} canary requests so far`,
+    );
   if (seen.requests < config.minRequests) {
-    return hold(`only ${seen.requests} canary requests at ${weight}% (need ${config.minRequests} to judge)`);
+    return hold(`${at} waits for ${config.minRequests} canary requests, has ${seen.requests}`);
   }
   const health = `error rate ${pct(seen.errors / seen.requests)}, p99 ${seen.p99Ms?.toFixed(1) ?? '-'} ms over ${seen.requests} requests`;
   const next = state.step + 1;

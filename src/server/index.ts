@@ -27,3 +27,4 @@ export async function loadGrpcServer(): Promise<typeof import('./grpc/grpc-serve
   return (await import('./grpc/grpc-server.js')).GrpcServer;
 }
 export * from './cluster/process-group.js';
+export * from './cluster/replica-handshake.js';

@@ -29,6 +29,7 @@ function orchestrator(): { o: LocalOrchestrator; events: ReplicaEvent[] } {
       backoff: { baseMs: 20, maxMs: 200, resetAfterMs: 10_000, crashLoopAfter: 3 },
       standby: true,
       standbyDelayMs: 100,
+      maxStarting: 4,
     },
     { logger: silentLogger, now: () => performance.now() },
   );
@@ -116,7 +117,7 @@ describe('no orphans', () => {
       script,
       `import { LocalOrchestrator } from ${JSON.stringify(join(ROOT, 'dist/src/orchestrator/index.js'))};
 import { silentLogger } from ${JSON.stringify(join(ROOT, 'dist/src/core/index.js'))};
-const o = new LocalOrchestrator({ startupTimeoutMs: 30000, stopGraceMs: 3000, backoff: { baseMs: 20, maxMs: 200, resetAfterMs: 10000, crashLoopAfter: 3 } }, { logger: silentLogger, now: () => performance.now() });
+const o = new LocalOrchestrator({ startupTimeoutMs: 30000, stopGraceMs: 3000, backoff: { baseMs: 20, maxMs: 200, resetAfterMs: 10000, crashLoopAfter: 3 }, maxStarting: 2 }, { logger: silentLogger, now: () => performance.now() });
 o.watch((e) => { if (e.type === 'ready') console.log('pid=' + e.replica.pid); });
 o.apply('m/v', { kind: 'model', repository: ${JSON.stringify(EXAMPLE_MODELS)}, model: 'mnist', version: 1 });
 o.scale('m/v', 1);

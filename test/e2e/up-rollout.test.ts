@@ -104,7 +104,7 @@ describe('flotilla up: a progressive rollout promotes a healthy canary', () => {
     const logs = up.logs();
     assert.match(
       logs,
-      /rollout decision service=web variant=canary decision="progressive rollout started: canary at 20%, steps 20, 50, 100 every 1s within p99 500 ms and errors 5%"/,
+      /rollout decision service=web variant=canary decision="progressive rollout started: canary at 20%, steps 20, 50, 100 every 1s, at least 5 canary requests a step, within p99 500 ms and errors 5%"/,
     );
     assert.match(
       logs,

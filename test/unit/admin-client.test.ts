@@ -61,7 +61,8 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   }
   const route = `${req.method} ${req.url}`;
   if (route === 'GET /_flotilla/status') send(res, 200, report);
-  else if (route === 'PUT /_flotilla/services/mnist/variants/stable/scale') send(res, 200, service);
+  else if (route === 'PUT /_flotilla/services/mnist/variants/stable/scale')
+    send(res, 200, { ...service, scaled: { requested: 3, applied: 3 } });
   else if (route === 'PUT /_flotilla/services/mnist/weights')
     send(res, 200, { name: 'mnist', balancer: 'least_request', variants: [{ tag: 'stable', weight: 90 }] });
   else if (route === 'POST /_flotilla/services/mnist/rollout') send(res, 200, service);
@@ -129,7 +130,10 @@ describe('AdminClient', () => {
 
   it('PUTs a scale, PUTs weights and POSTs rollout actions as JSON bodies', async () => {
     const c = client('sesame', `${url}/`);
-    assert.deepEqual(await c.scale('mnist', 'stable', 3), service);
+    assert.deepEqual(await c.scale('mnist', 'stable', 3), {
+      ...service,
+      scaled: { requested: 3, applied: 3 },
+    });
     assert.deepEqual(last(), {
       method: 'PUT',
       url: '/_flotilla/services/mnist/variants/stable/scale',
@@ -137,6 +141,8 @@ describe('AdminClient', () => {
       contentType: 'application/json',
       body: { replicas: 3 },
     });
+    await c.scale('mnist', 'stable', 3, true);
+    assert.deepEqual(last().body, { replicas: 3, force: true });
     const weights = await c.setWeights('mnist', { stable: 90, canary: 10 });
     assert.deepEqual(weights.variants, [{ tag: 'stable', weight: 90 }]);
     assert.equal(weights.rollout, undefined);

@@ -30,7 +30,7 @@ const cases: {
     seen: seen(100, 0, 10),
     now: 10_000,
     want: ['hold', 10, 0],
-    reason: /10% for 10.0s of 30s/,
+    reason: /^step 1\/4 \(10%\) runs 10.0s of 30s; 100 of 20 canary requests so far$/,
   },
   {
     name: 'advances after a healthy interval',
@@ -48,7 +48,7 @@ const cases: {
     seen: seen(5, 0, 10),
     now: 60_000,
     want: ['hold', 25, 1],
-    reason: /only 5 canary requests/,
+    reason: /^step 2\/4 \(25%\) waits for 20 canary requests, has 5$/,
   },
   {
     name: 'promotes after the last step',
@@ -84,7 +84,7 @@ const cases: {
     seen: seen(3, 3, 500),
     now: 1_000,
     want: ['hold', 10, 0],
-    reason: /10% for 1.0s/,
+    reason: /step 1\/4 \(10%\) runs 1.0s of 30s; 3 of 20/,
   },
 ];
 

@@ -271,3 +271,32 @@ describe('formatWeights', () => {
     assert.equal(formatWeights([{ tag: 'a', weight: 0 }]), 'a 0%');
   });
 });
+
+describe('formatStatus: why a rollout holds and why replicas cannot start', () => {
+  const [mnist] = report.services;
+  const v1 = mnist!.variants[0]!;
+  const text = formatStatus({
+    ...report,
+    services: [
+      {
+        ...mnist!,
+        rollout: { ...mnist!.rollout!, holding: 'step 2/4 (25%) waits for 20 canary requests, has 3' },
+        variants: [
+          { ...v1, scale: { ...v1.scale!, failure: 'mnist version 7 is not in the repository /srv/models' } },
+          ...mnist!.variants.slice(1),
+        ],
+      },
+    ],
+  });
+
+  it('says under the service header what the step waits for and has', () => {
+    assert.match(text, /^ {2}rollout holds: step 2\/4 \(25%\) waits for 20 canary requests, has 3$/m);
+  });
+
+  it("says under the variant's row why its replicas cannot start", () => {
+    assert.match(
+      text,
+      /^ {2}v1 [^\n]*\n {4}replicas cannot start: mnist version 7 is not in the repository \/srv\/models$/m,
+    );
+  });
+});

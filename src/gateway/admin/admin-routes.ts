@@ -24,22 +24,31 @@ export interface AdminTarget {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** `flotilla up` only: services, variants, replicas and recent decisions. */
   status(): unknown;
-  /** `flotilla up` only: pins a managed variant's replica count. */
-  scale(service: string, variant: string, replicas: number): unknown;
+  /**
+   * `flotilla up` only: pins a managed variant's replica count; above its max or the machine's
+   * capacity refused (409 FLT_SCALE_LIMIT), or with `force` capped, the answer saying so.
+   */
+  scale(service: string, variant: string, replicas: number, force: boolean): unknown;
   /** `flotilla up` only: start, promote or roll back a service's canary. */
   rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown>;
 }
 
 const ROLLOUT_ACTIONS = ['start', 'promote', 'rollback'] as const;
 
-function replicasOf(body: unknown): number {
+function scaleOf(body: unknown): { replicas: number; force: boolean } {
   const n = (body as { replicas?: unknown } | null)?.replicas;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
     throw new InvalidRequestError(
       'FLT_INVALID_FIELD',
-      `replicas: expected {"replicas": <whole number >= 0>}, got ${JSON.stringify(n ?? null)}`,
+      `replicas: expected {"replicas": <whole number >= 0>, "force"?: <boolean>}, got ${JSON.stringify(n ?? null)}`,
     );
-  return n;
+  const force = (body as { force?: unknown }).force ?? false;
+  if (typeof force !== 'boolean')
+    throw new InvalidRequestError(
+      'FLT_INVALID_FIELD',
+      `force: expected true or false, got ${JSON.stringify(force)}`,
+    );
+  return { replicas: n, force };
 }
 
 function actionOf(body: unknown): (typeof ROLLOUT_ACTIONS)[number] {
@@ -123,11 +132,11 @@ export async function handleAdmin(
     else if (path === 'state' && method === 'GET') sendJson(res, 200, target.state());
     else if (path === 'status' && method === 'GET') sendJson(res, 200, target.status());
     else if (scale && method === 'PUT') {
-      const replicas = replicasOf(await readJson(req));
+      const { replicas, force } = scaleOf(await readJson(req));
       sendJson(
         res,
         200,
-        target.scale(decodeURIComponent(scale[1]!), decodeURIComponent(scale[2]!), replicas),
+        target.scale(decodeURIComponent(scale[1]!), decodeURIComponent(scale[2]!), replicas, force),
       );
     } else if (rollout && method === 'POST') {
       const action = actionOf(await readJson(req));

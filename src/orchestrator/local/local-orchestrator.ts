@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import type { Logger } from '../../core/index.js';
 import type { Orchestrator, ReplicaEvent, ReplicaInfo, ReplicaTemplate } from '../orchestrator.js';
 import { BACKOFF_DEFAULTS, type BackoffConfig, nextCrashCount, restartDelay } from './backoff.js';
@@ -15,6 +16,13 @@ export interface LocalOrchestratorOptions {
   readonly standby: boolean;
   /** How long after a standby is used before the next one starts (it must not slow the start it serves). */
   readonly standbyDelayMs: number;
+  /**
+   * Replicas starting at once, over all variants; the others wait their turn. A start is a
+   * Node process importing onnxruntime and loading models: many at once on a few cores starve
+   * each other and the gateway (admin calls, Ctrl-C) alike. Default: twice the machine's cores
+   * (a start waits on I/O part of the time), at least 4.
+   */
+  readonly maxStarting: number;
 }
 
 export const LOCAL_ORCHESTRATOR_DEFAULTS: LocalOrchestratorOptions = Object.freeze({
@@ -23,6 +31,7 @@ export const LOCAL_ORCHESTRATOR_DEFAULTS: LocalOrchestratorOptions = Object.free
   backoff: BACKOFF_DEFAULTS,
   standby: true,
   standbyDelayMs: 1_500,
+  maxStarting: Math.max(4, 2 * availableParallelism()),
 });
 
 export interface LocalOrchestratorDeps {
@@ -45,13 +54,17 @@ interface VariantState {
 /**
  * Replicas as child processes on this machine: keeps each variant at its desired count, restarts
  * crashed replicas with exponential backoff (reporting crash loops), and on scale-down stops the
- * replicas that are not ready yet first, then the newest.
+ * replicas that are not ready yet first, then the newest. `scale` returns at once: replicas start
+ * in the background, at most `maxStarting` at a time. Once `close` (or `kill`) is called nothing
+ * starts any more.
  */
 export class LocalOrchestrator implements Orchestrator {
   private readonly variants = new Map<string, VariantState>();
   private readonly listeners = new Set<(e: ReplicaEvent) => void>();
   private readonly stopping = new Set<Promise<void>>();
   private closed = false;
+  /** A reconcile of every variant is queued (starts happen outside the caller's turn). */
+  private reconcileQueued = false;
   private standbyProc: ChildProcess | undefined;
   private standbyTimer: NodeJS.Timeout | undefined;
 
@@ -80,7 +93,24 @@ export class LocalOrchestrator implements Orchestrator {
     const v = this.variants.get(variant);
     if (!v) throw new Error(`unknown variant ${variant}: apply it first`);
     v.desired = Math.max(0, Math.floor(replicas));
-    this.reconcile(variant, v);
+    this.queueReconcile();
+  }
+
+  /** Reconciles every variant on the next turn of the event loop (coalesced). */
+  private queueReconcile(): void {
+    if (this.reconcileQueued || this.closed) return;
+    this.reconcileQueued = true;
+    setImmediate(() => {
+      this.reconcileQueued = false;
+      for (const [name, v] of this.variants) this.reconcile(name, v);
+    });
+  }
+
+  /** Replicas starting now, over all variants. */
+  private starting(): number {
+    let n = 0;
+    for (const v of this.variants.values()) for (const r of v.replicas) if (r.state === 'starting') n++;
+    return n;
   }
 
   /** Desired replica count of a variant. */
@@ -97,8 +127,13 @@ export class LocalOrchestrator implements Orchestrator {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(type: ReplicaEvent['type'], replica: ChildReplica, detail?: string): void {
-    const event: ReplicaEvent = { type, replica: replica.info(), ...(detail ? { detail } : {}) };
+  private emit(type: ReplicaEvent['type'], replica: ChildReplica, detail?: string, lastError?: string): void {
+    const event: ReplicaEvent = {
+      type,
+      replica: replica.info(),
+      ...(detail ? { detail } : {}),
+      ...(lastError ? { lastError } : {}),
+    };
     for (const l of this.listeners) l(event);
   }
 
@@ -125,7 +160,9 @@ export class LocalOrchestrator implements Orchestrator {
       }
       return;
     }
-    for (let i = 0; i < missing; i++) this.launch(name, v);
+    // The rest start as these become ready or fail (each of those reconciles again).
+    const room = Math.max(0, this.options.maxStarting - this.starting());
+    for (let i = 0; i < Math.min(missing, room); i++) this.launch(name, v);
   }
 
   private launch(name: string, v: VariantState): void {
@@ -149,8 +186,11 @@ export class LocalOrchestrator implements Orchestrator {
             startMs: Math.round((r.info().readyAt ?? 0) - r.info().startedAt),
           });
           this.emit('ready', r);
+          // A start slot is free.
+          this.queueReconcile();
         },
-        onCrash: (r, detail) => this.onCrash(name, v, r, detail),
+        onFailed: (r, detail) => this.onCrash(v, r, detail, 'failed'),
+        onCrash: (r, detail) => this.onCrash(v, r, detail, 'crashed'),
       },
     );
     v.replicas.push(replica);
@@ -158,8 +198,10 @@ export class LocalOrchestrator implements Orchestrator {
     void replica.start();
   }
 
-  private onCrash(name: string, v: VariantState, r: ChildReplica, detail: string): void {
-    this.remove(v, r);
+  private onCrash(v: VariantState, r: ChildReplica, detail: string, type: 'crashed' | 'failed'): void {
+    // A failed replica is still stopping: it leaves the list once its process is gone.
+    if (type === 'crashed') this.remove(v, r);
+    else this.track(r.stop().then(() => this.remove(v, r)));
     const ran = this.deps.now() - r.info().startedAt;
     v.crashes = nextCrashCount(v.crashes, ran, this.options.backoff);
     const delay = restartDelay(v.crashes, this.options.backoff);
@@ -170,10 +212,15 @@ export class LocalOrchestrator implements Orchestrator {
       restartInMs: delay,
       consecutiveCrashes: v.crashes,
     });
-    this.emit('crashed', r, detail);
+    this.emit(type, r, detail, detail);
     if (v.crashes >= this.options.backoff.crashLoopAfter)
-      this.emit('crash-loop', r, `${v.crashes} crashes in a row; last: ${detail}`);
-    this.reconcile(name, v);
+      this.emit('crash-loop', r, `${v.crashes} crashes in a row; last: ${detail}`, detail);
+    this.queueReconcile();
+  }
+
+  private track(done: Promise<void>): void {
+    this.stopping.add(done);
+    void done.finally(() => this.stopping.delete(done));
   }
 
   private retire(v: VariantState, r: ChildReplica): void {
@@ -190,8 +237,7 @@ export class LocalOrchestrator implements Orchestrator {
       this.remove(v, r);
       this.emit('stopped', r);
     })();
-    this.stopping.add(done);
-    void done.finally(() => this.stopping.delete(done));
+    this.track(done);
   }
 
   private remove(v: VariantState, r: ChildReplica): void {
@@ -221,8 +267,20 @@ export class LocalOrchestrator implements Orchestrator {
     return proc && proc.exitCode === null && proc.signalCode === null ? proc : undefined;
   }
 
-  async close(): Promise<void> {
+  /** From now on nothing starts: no reconcile, no restart, no standby (replicas running stay). */
+  stopStarting(): void {
+    this.closed = true;
     clearTimeout(this.standbyTimer);
+    this.standbyTimer = undefined;
+    for (const v of this.variants.values()) clearTimeout(v.restartTimer);
+  }
+
+  /**
+   * Stops every replica (draining first) and resolves once no child process is left. From the
+   * call on nothing starts: no reconcile, no restart, no standby.
+   */
+  async close(): Promise<void> {
+    this.stopStarting();
     this.standbyTimer = undefined;
     const spare = this.standbyProc;
     this.standbyProc = undefined;
@@ -236,8 +294,24 @@ export class LocalOrchestrator implements Orchestrator {
       v.desired = 0;
       for (const r of [...v.replicas]) if (r.state === 'starting' || r.state === 'ready') this.retire(v, r);
     }
-    this.closed = true;
     while (this.stopping.size > 0) await Promise.all([...this.stopping]);
+  }
+
+  /** Kills every replica's process group and the standby at once, without draining (a second signal). */
+  kill(): void {
+    this.closed = true;
+    clearTimeout(this.standbyTimer);
+    if (this.standbyProc?.pid !== undefined) {
+      try {
+        process.kill(-this.standbyProc.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    for (const v of this.variants.values()) {
+      clearTimeout(v.restartTimer);
+      for (const r of v.replicas) r.kill();
+    }
   }
 }
 
