@@ -121,7 +121,7 @@ export class Fleet {
         const key = keyOf(s.name, v.tag);
         const scaling = new VariantScaling(v.scale, this.deps.clock.now());
         const activator = new Activator(
-          { targetConcurrency: Math.max(1, Math.ceil(v.scale.targetConcurrency)), ...this.options.activator },
+          { containerConcurrency: v.scale.containerConcurrency, ...this.options.activator },
           { timers: this.deps.timers },
         );
         const handle = gateway.managedVariant(s.name, v.tag);
@@ -140,7 +140,7 @@ export class Fleet {
         activator.onDemand = () => this.wake(m);
         this.managed.set(key, m);
         orchestrator.apply(key, this.templateOf(s, v));
-        activator.setReadyReplicas(0, scaling.desired);
+        activator.setReadyReplicas(0);
         orchestrator.scale(key, scaling.desired);
         this.record(
           'scale',
@@ -188,6 +188,7 @@ export class Fleet {
           integral: m.handle.concurrencyIntegral(),
           lastActiveAt: m.handle.lastActiveAt(),
           readyReplicas: m.ready.size,
+          reachable: m.handle.weight > 0,
         },
         now,
       );
@@ -200,7 +201,7 @@ export class Fleet {
           panic: changed.panic,
         });
       }
-      m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+      m.activator.setReadyReplicas(m.ready.size);
     }
     for (const [service, r] of this.rollouts) {
       const decision = r.tick(now, this.canaryReading(service, r.canary));
@@ -365,7 +366,7 @@ export class Fleet {
       case 'ready': {
         m.ready.set(info.id, info);
         void this.syncReplicas(m);
-        m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+        m.activator.setReadyReplicas(m.ready.size);
         const startMs = Math.round((info.readyAt ?? info.startedAt) - info.startedAt);
         if (m.wokeAt !== undefined) {
           const coldStartMs = Math.round(this.deps.clock.now() - m.wokeAt);
@@ -386,7 +387,7 @@ export class Fleet {
       }
       case 'draining': {
         m.ready.delete(info.id);
-        m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+        m.activator.setReadyReplicas(m.ready.size);
         const done = this.syncReplicas(m);
         this.retiring.set(info.id, done);
         void done.finally(() => this.retiring.delete(info.id));
@@ -394,7 +395,7 @@ export class Fleet {
       }
       case 'crashed':
         m.ready.delete(info.id);
-        m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+        m.activator.setReadyReplicas(m.ready.size);
         void this.syncReplicas(m);
         this.record('replica', m.service, m.tag, `${info.id} crashed: ${e.detail ?? 'exited'}`);
         break;
@@ -465,7 +466,7 @@ export class Fleet {
   /** Makes the desired count real: the orchestrator's target and the activator's capacity. */
   private applyScale(m: Managed): void {
     this.deps.orchestrator.scale(m.key, m.scaling.desired);
-    m.activator.setReadyReplicas(m.ready.size, m.scaling.desired);
+    m.activator.setReadyReplicas(m.ready.size);
   }
 
   private unpin(service: string, tag: string): void {
