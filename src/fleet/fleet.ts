@@ -425,7 +425,7 @@ export class Fleet {
     if (!m.scaling.wake(this.deps.clock.now())) return;
     m.wokeAt = this.deps.clock.now();
     this.applyScale(m);
-    this.record('scale', m.service, m.tag, 'scale from zero: a request is waiting -> 1');
+    this.record('scale', m.service, m.tag, `scale from zero: a request is waiting -> ${m.scaling.desired}`);
   }
 
   /** Waits until a variant can take traffic (starting one replica if it has none). */
