@@ -33,16 +33,32 @@ describe('VariantRuntime measures load with the autoscaler ConcurrencyTracker', 
       g();
     };
     assert.equal(v.lastActiveAt(), undefined);
-    both(0, () => v.requestStarted(), () => t.begin(0));
-    both(0, () => v.requestStarted(), () => t.begin(0));
-    both(500, () => v.requestEnded(false, 500), () => t.end(500));
+    both(
+      0,
+      () => v.requestStarted(),
+      () => t.begin(0),
+    );
+    both(
+      0,
+      () => v.requestStarted(),
+      () => t.begin(0),
+    );
+    both(
+      500,
+      () => v.requestEnded(false, 500),
+      () => t.end(500),
+    );
     now = 1000;
     assert.deepEqual(
       [v.inflight, v.concurrencyIntegral(), v.lastActiveAt()],
       [t.current, t.integral(1000), t.lastActiveAt(1000)],
     );
     assert.deepEqual([v.inflight, v.concurrencyIntegral(), v.lastActiveAt()], [1, 1500, 1000]);
-    both(1000, () => v.requestEnded(true, 1000), () => t.end(1000));
+    both(
+      1000,
+      () => v.requestEnded(true, 1000),
+      () => t.end(1000),
+    );
     now = 2000;
     assert.deepEqual([v.inflight, v.concurrencyIntegral(), v.lastActiveAt()], [0, 1500, 1000]);
     assert.equal(t.integral(2000), 1500);
