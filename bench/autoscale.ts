@@ -13,11 +13,13 @@
  *    start (spawn -> ready) from `GET /_flotilla/status`.
  * 3. Load step: mnist with `min: 1, max: 4, targetConcurrency: 2`; warm at one replica, then 0 ->
  *    32 closed-loop users for 8 s; the status is polled every 50 ms for when `desired` peaks and
- *    when ready replicas reach it; every request must answer 200.
+ *    when ready replicas reach it; every request must answer 200. Answers per second per ready
+ *    replica in the first 3 s are divided by the same in the last 3 s (goal >= 0.8), in
+ *    alternating paired rounds with `containerConcurrency` 0 (unlimited) and 2.
  *
  * Writes bench/results/autoscale.{json,md} and prints the md.
  *
- *   npm run build && node dist/bench/autoscale.js [--runs 5] [--step 8] [--users 32]
+ *   npm run build && node dist/bench/autoscale.js [--runs 5] [--step 8] [--users 32] [--step-rounds 3]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -128,6 +130,39 @@ export function perSecond(offsetsMs: readonly number[], durationMs: number): num
   return buckets;
 }
 
+/**
+ * Answers per second per ready replica over [fromMs, toMs) after a step at `stepAtMs`: the
+ * completions in it (`offsetsMs`, ms after the step) ÷ ∫ ready replicas dt, ready read from the
+ * status samples and held between them (before the first sample, the first sample's). Undefined
+ * when no replica was ready in the interval or it is empty.
+ */
+export function perReadyReplicaRate(
+  offsetsMs: readonly number[],
+  samples: readonly ScaleSample[],
+  stepAtMs: number,
+  fromMs: number,
+  toMs: number,
+): number | undefined {
+  if (toMs <= fromMs || samples.length === 0) return undefined;
+  const rel = [...samples]
+    .map((s) => ({ at: s.atMs - stepAtMs, ready: s.ready }))
+    .sort((a, b) => a.at - b.at);
+  let readyMs = 0;
+  let t = fromMs;
+  let ready = rel.filter((s) => s.at <= fromMs).at(-1)?.ready ?? rel[0]!.ready;
+  for (const s of rel) {
+    if (s.at <= fromMs) continue;
+    if (s.at >= toMs) break;
+    readyMs += ready * (s.at - t);
+    t = s.at;
+    ready = s.ready;
+  }
+  readyMs += ready * (toMs - t);
+  if (readyMs <= 0) return undefined;
+  const answers = offsetsMs.filter((x) => x >= fromMs && x < toMs).length;
+  return answers / (readyMs / 1000);
+}
+
 /** CPU time (clock ticks) of the whole machine and of this process with its reaped descendants. */
 export interface CpuMark {
   readonly atMs: number;
@@ -164,10 +199,22 @@ export function othersCores(a: CpuMark | undefined, b: CpuMark | undefined): num
 const runs = numberArg('runs', 5);
 const stepS = numberArg('step', 8);
 const stepUsers = numberArg('users', 32);
-const budgetS = numberArg('budget', 230);
+const stepRounds = numberArg('step-rounds', 3);
+const budgetS = numberArg('budget', 420);
+/** The first seconds of a load step, compared per ready replica with its last seconds. */
+const EARLY_MS = 3000;
+/** Steady state: the last seconds of a step, with every replica it wants ready throughout. */
+const STEADY_MS = 3000;
+const MAX_STEP_MS = 30_000;
 const TOKEN = 'bench-autoscale-token';
 const COLD_SCALE = 'min: 0, max: 1, initial: 0, scaleToZeroAfter: 1s, stableWindow: 6s';
 const STEP_SCALE = 'min: 1, max: 4, targetConcurrency: 2, stableWindow: 10s';
+/**
+ * The load step runs with Knative's default containerConcurrency 0 (unlimited) and, paired with
+ * it in alternating rounds, with 2: a hard limit equal to the target, which holds each replica to
+ * the target as the activator did before issue 17 while replicas were starting.
+ */
+const STEP_CONTAINER_CONCURRENCY = [0, 2] as const;
 /** A variant at zero sits idle this long before run 1 (as it would between real requests). */
 const SETTLE_MS = 2000;
 const MNIST_FILE = join(EXAMPLE_MODELS, 'mnist', '1', 'model.onnx');
@@ -605,6 +652,8 @@ async function coldStarts(w: Workload, dir: string): Promise<ColdRun[]> {
 // 3. Load step
 
 interface StepResult {
+  readonly containerConcurrency: number;
+  readonly round: number;
   readonly users: number;
   readonly durationS: number;
   readonly requests: number;
@@ -618,9 +667,19 @@ interface StepResult {
   readonly samples: number;
   readonly replicaStartMs: number[];
   readonly events: string[];
+  /** Answers/s per ready replica in the first EARLY_MS of the step, and in its last STEADY_MS. */
+  readonly earlyPerReplica: number | undefined;
+  readonly steadyPerReplica: number | undefined;
+  /** early ÷ steady (goal >= 0.8 with containerConcurrency 0). */
+  readonly earlyToSteady: number | undefined;
 }
 
-async function loadStep(w: Workload, dir: string): Promise<StepResult> {
+async function loadStep(
+  w: Workload,
+  dir: string,
+  containerConcurrency: number,
+  round: number,
+): Promise<StepResult> {
   const up = await startUp(
     dir,
     `services:
@@ -629,7 +688,7 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     variants:
       - tag: stable
         model: ${w.model}
-        scale: { ${STEP_SCALE} }
+        scale: { ${STEP_SCALE}, containerConcurrency: ${containerConcurrency} }
 `,
   );
   const path = '/mnist/v2/models/mnist/infer';
@@ -667,13 +726,28 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     await sleep(200);
     const stepAt = Date.now();
     const t0 = performance.now();
-    const end = t0 + stepS * 1000;
+    // The step lasts `--step` seconds, and longer when replicas are still starting: until the
+    // ready replicas have stood at the peak of desired for STEADY_MS (what "steady" measures),
+    // at most MAX_STEP_MS.
+    const minEnd = t0 + stepS * 1000;
+    const end = (): number => {
+      const t = stepTimings(samples, stepAt);
+      // No scale-up (yet): steady from the start as far as replicas go.
+      const ready = t.peakDesired > t.before.desired ? t.readyAtPeakMs : 0;
+      const steadyEnd = ready === undefined ? Number.POSITIVE_INFINITY : t0 + ready + STEADY_MS;
+      return Math.min(t0 + MAX_STEP_MS, Math.max(minEnd, steadyEnd));
+    };
+    // Re-read every 100 ms rather than per request (the samples are sorted each time).
+    let endAt = end();
+    const endTimer = setInterval(() => {
+      endAt = end();
+    }, 100);
     const completions: number[] = [];
     const latencies: number[] = [];
     const lostBy: Record<string, number> = {};
     let requests = 0;
     const user = async (): Promise<void> => {
-      while (performance.now() < end) {
+      while (performance.now() < endAt) {
         const s = performance.now();
         requests++;
         try {
@@ -698,6 +772,7 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
       }
     };
     await Promise.all(Array.from({ length: stepUsers }, user));
+    clearInterval(endTimer);
     const elapsedMs = performance.now() - t0;
     // Replicas may still be starting: keep polling until ready reaches the peak (or 15 s).
     await waitUntil(
@@ -715,7 +790,21 @@ async function loadStep(w: Workload, dir: string): Promise<StepResult> {
     const variant = report.services.find((s) => s.name === 'step')?.variants[0];
     const lat = [...latencies].sort((a, b) => a - b);
     const lost = Object.values(lostBy).reduce((a, b) => a + b, 0);
+    const earlyPerReplica = perReadyReplicaRate(completions, samples, stepAt, 0, EARLY_MS);
+    const steadyPerReplica = perReadyReplicaRate(
+      completions,
+      samples,
+      stepAt,
+      Math.max(EARLY_MS, elapsedMs - STEADY_MS),
+      elapsedMs,
+    );
     return {
+      containerConcurrency,
+      round,
+      earlyPerReplica,
+      steadyPerReplica,
+      earlyToSteady:
+        earlyPerReplica !== undefined && steadyPerReplica ? earlyPerReplica / steadyPerReplica : undefined,
       users: stepUsers,
       durationS: elapsedMs / 1000,
       requests,
@@ -789,7 +878,7 @@ function writeResults(r: {
   baselineMs: number[];
   coldMnist: ColdRun[];
   coldOcr: ColdRun[];
-  step: StepResult | undefined;
+  steps: StepResult[];
   stepError: string | undefined;
   loadBefore: number[];
   loadAfter: number[];
@@ -814,7 +903,17 @@ function writeResults(r: {
     coldRow('flotilla up, mnist (v1), from zero', r.coldMnist, baseline, r.busy.mnist),
     coldRow('flotilla up, ocr (+ ocr_det, ocr_cls, ocr_rec), from zero', r.coldOcr, baseline, r.busy.ocr),
   ];
-  const s = r.step;
+  const s = r.steps[0];
+  const byCc = STEP_CONTAINER_CONCURRENCY.map((cc) => {
+    const xs = r.steps.filter((x) => x.containerConcurrency === cc);
+    return {
+      cc,
+      steps: xs,
+      ratio: summarize(xs.flatMap((x) => (x.earlyToSteady !== undefined ? [x.earlyToSteady] : []))),
+      early: summarize(xs.flatMap((x) => (x.earlyPerReplica !== undefined ? [x.earlyPerReplica] : []))),
+      steady: summarize(xs.flatMap((x) => (x.steadyPerReplica !== undefined ? [x.steadyPerReplica] : []))),
+    };
+  });
   const command = `node dist/bench/autoscale.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
   const md = [
@@ -870,14 +969,45 @@ function writeResults(r: {
     '## Load step',
     '',
     s
-      ? `mnist v1, \`scale: {${STEP_SCALE}}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${s.durationS.toFixed(1)} s (JSON requests through the gateway). Status polled every 50 ms (${s.samples} samples). While ready < desired, \`flotilla up\`'s activator lets at most targetConcurrency requests per ready replica through; the answers per second show that phase. The ratio divides the time until ready replicas reached the peak of desired by the bare-node cold start median. Lost: any non-200 answer or connection error. The replicas, the gateway and the clients share the machine's cores.`
+      ? `mnist v1, \`scale: {${STEP_SCALE}, containerConcurrency: N}\`, warm at ${s.timings.before.ready} ready replica; then 0 -> ${s.users} closed-loop users for ${stepS} s or until the replicas stood ready at the peak for ${STEADY_MS / 1000} s (JSON requests through the gateway), in ${stepRounds} alternating paired rounds of N = ${STEP_CONTAINER_CONCURRENCY.join(' and N = ')} (a fresh \`flotilla up\` each). Status polled every 50 ms. The activator holds each ready replica to containerConcurrency requests in flight (0 = unlimited, Knative's default); 2 equals the autoscaling target, which is how the activator held a step before issue 17 while replicas were starting. Lost: any non-200 answer or connection error. The replicas, the gateway and the clients share the machine's cores.`
       : `The load step failed: ${r.stepError}`,
     '',
     ...(s
       ? [
+          '### First seconds of the step against its steady state, per ready replica',
+          '',
+          `Answers per second per ready replica (answers ÷ ∫ ready replicas dt) in the first ${EARLY_MS / 1000} s of the step, divided by the same in its last ${STEADY_MS / 1000} s (steady: the step goes on, up to ${MAX_STEP_MS / 1000} s, until the ready replicas have stood at the peak of desired that long); median and range over the rounds. Goal: at least 0.80 with containerConcurrency 0.`,
+          '',
           ...table(
             [
-              'users',
+              'containerConcurrency',
+              'rounds',
+              'first s / steady (median)',
+              'min',
+              'max',
+              `first ${EARLY_MS / 1000} s per replica/s (median)`,
+              `last ${STEADY_MS / 1000} s per replica/s (median)`,
+            ],
+            [true, true, true, true, true, true, true],
+            byCc.map((c) => [
+              String(c.cc),
+              String(c.steps.length),
+              f2(c.ratio.median),
+              f2(c.ratio.min),
+              f2(c.ratio.max),
+              f0(c.early.median),
+              f0(c.steady.median),
+            ]),
+          ),
+          '',
+          '### Each round',
+          '',
+          'The ratio to baseline divides the time until ready replicas reached the peak of desired by the bare-node cold start median.',
+          '',
+          ...table(
+            [
+              'round',
+              'containerConcurrency',
               'requests',
               'lost',
               'req/s',
@@ -885,32 +1015,31 @@ function writeResults(r: {
               'p99 ms',
               'first scale-up ms',
               'desired peak',
-              'desired at peak ms',
               'ready at peak ms',
               'ratio to baseline cold start',
-              "others' cores",
+              'first s / steady',
+              'answers per second',
             ],
-            [true, true, true, true, true, true, true, true, true, true, true, true],
-            [
-              [
-                String(s.users),
-                String(s.requests),
-                String(s.lost),
-                f0(s.throughput),
-                f0(s.latencyMs.median),
-                f0(s.latencyMs.p99),
-                f0(s.timings.firstScaleUpMs),
-                String(s.timings.peakDesired),
-                f0(s.timings.desiredPeakMs),
-                f0(s.timings.readyAtPeakMs),
-                f2((s.timings.readyAtPeakMs ?? Number.NaN) / baseline.median),
-                f2(r.busy.step),
-              ],
-            ],
+            [true, true, true, true, true, true, true, true, true, true, true, true, false],
+            r.steps.map((x) => [
+              String(x.round),
+              String(x.containerConcurrency),
+              String(x.requests),
+              String(x.lost),
+              f0(x.throughput),
+              f0(x.latencyMs.median),
+              f0(x.latencyMs.p99),
+              f0(x.timings.firstScaleUpMs),
+              String(x.timings.peakDesired),
+              f0(x.timings.readyAtPeakMs),
+              f2((x.timings.readyAtPeakMs ?? Number.NaN) / baseline.median),
+              f2(x.earlyToSteady),
+              x.perSecond.join(', '),
+            ]),
           ),
           '',
-          `Answers per second during the step: ${s.perSecond.join(', ')}.${s.lost > 0 ? ` Lost by cause: ${JSON.stringify(s.lostBy)}.` : ''}`,
-          `Replica starts (spawn -> ready, ms): ${s.replicaStartMs.join(', ')}.`,
+          `Others' cores during the load steps: ${f2(r.busy.step)}.${r.steps.some((x) => x.lost > 0) ? ` Lost by cause: ${JSON.stringify(r.steps.map((x) => x.lostBy))}.` : ''}`,
+          `Replica starts (spawn -> ready, ms), first round: ${s.replicaStartMs.join(', ')}.`,
           '',
         ]
       : []),
@@ -939,7 +1068,19 @@ function writeResults(r: {
           mnist: { ...rows[1]!, runs: r.coldMnist },
           ocr: { ...rows[2]!, runs: r.coldOcr },
         },
-        loadStep: s ?? { error: r.stepError },
+        loadStep: s
+          ? {
+              rounds: stepRounds,
+              earlyMs: EARLY_MS,
+              byContainerConcurrency: byCc.map((c) => ({
+                containerConcurrency: c.cc,
+                earlyToSteady: c.ratio,
+                earlyPerReplica: c.early,
+                steadyPerReplica: c.steady,
+              })),
+              steps: r.steps,
+            }
+          : { error: r.stepError },
       },
       (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v),
       2,
@@ -969,11 +1110,25 @@ async function main(): Promise<void> {
     marks.push(cpuMark());
     const coldOcr = await coldStarts(ocr, mkdirIn(dir, 'cold-ocr'));
     marks.push(cpuMark());
-    let step: StepResult | undefined;
+    const steps: StepResult[] = [];
     let stepError: string | undefined;
     try {
-      step = await loadStep(mnist, mkdirIn(dir, 'step'));
-      process.stderr.write(`bench: load step: ${JSON.stringify(step.timings)}, lost ${step.lost}\n`);
+      // Alternating paired rounds: 0 then 2, 2 then 0, ... so drift on the machine hits both.
+      for (let round = 1; round <= stepRounds; round++) {
+        const order =
+          round % 2 === 1 ? STEP_CONTAINER_CONCURRENCY : [...STEP_CONTAINER_CONCURRENCY].reverse();
+        for (const cc of order) {
+          const step = await loadStep(mnist, mkdirIn(dir, `step-${round}-${cc}`), cc, round);
+          steps.push(step);
+          process.stderr.write(
+            `bench: load step ${round}/${stepRounds}, containerConcurrency ${cc}: first ${EARLY_MS} ms / steady per ready replica ${f2(step.earlyToSteady)}, ${JSON.stringify(step.timings)}, lost ${step.lost}\n`,
+          );
+        }
+        if (remainingMs() < 60_000 && round < stepRounds) {
+          process.stderr.write(`bench: time budget short; stopping the load step after ${round} rounds\n`);
+          break;
+        }
+      }
     } catch (err) {
       stepError = (err as Error).message;
       process.stderr.write(`bench: load step failed: ${stepError}\n`);
@@ -990,7 +1145,7 @@ async function main(): Promise<void> {
       baselineMs,
       coldMnist,
       coldOcr,
-      step,
+      steps,
       stepError,
       loadBefore,
       loadAfter: loadavg(),
@@ -999,8 +1154,9 @@ async function main(): Promise<void> {
       standby: standbySeen,
       busy,
     });
-    if (step && step.lost > 0) {
-      process.stderr.write(`bench: ${step.lost} requests lost during the load step (must be 0)\n`);
+    const lost = steps.reduce((n, x) => n + x.lost, 0);
+    if (lost > 0) {
+      process.stderr.write(`bench: ${lost} requests lost during the load steps (must be 0)\n`);
       process.exitCode = 1;
     }
   } finally {

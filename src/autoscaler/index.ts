@@ -1,4 +1,5 @@
-export * from './concurrency-tracker.js';
-export * from './concurrency-window.js';
-export * from './kpa-scaler.js';
-export * from './scaler.js';
+export { ConcurrencyTracker } from './concurrency-tracker.js';
+export { ConcurrencyWindow } from './concurrency-window.js';
+export { type KpaConfig, kpaConfigOf } from './kpa-config.js';
+export { KpaScaler, type KpaStart } from './kpa-scaler.js';
+export type { ScaleDecision, Scaler, ScalerInput } from './scaler.js';

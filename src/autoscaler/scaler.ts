@@ -8,6 +8,11 @@ export interface ScalerInput {
   readonly readyReplicas: number;
   /** When the variant last had a request in flight (or queued at the activator). */
   readonly lastActiveAt: number | undefined;
+  /**
+   * Whether the variant gets traffic (weight > 0). Unreachable, it may scale down without the
+   * rate bound and without the scale-down delay (Knative's `Reachable`). Default true.
+   */
+  readonly reachable?: boolean;
 }
 
 /** A scaling decision; `valid: false` means "keep what you have" (missing data is never zero). */

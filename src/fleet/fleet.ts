@@ -119,7 +119,7 @@ export class Fleet {
         if (v.runs.kind === 'endpoints' || !v.scale) continue;
         const template = this.templateOf(s, v);
         const activator = new Activator(
-          { targetConcurrency: Math.max(1, Math.ceil(v.scale.targetConcurrency)), ...this.options.activator },
+          { containerConcurrency: v.scale.containerConcurrency, ...this.options.activator },
           { timers: this.deps.timers },
         );
         const handle = gateway.managedVariant(s.name, v.tag);
@@ -347,7 +347,12 @@ export class Fleet {
       return;
     }
     if (m.wake(this.deps.clock.now()))
-      this.recorder.record('scale', m.service, m.tag, 'scale from zero: a request is waiting -> 1');
+      this.recorder.record(
+        'scale',
+        m.service,
+        m.tag,
+        `scale from zero: a request is waiting -> ${m.scaling.desired}`,
+      );
   }
 
   private controlOf(service: string, tag: string): VariantControl {

@@ -87,6 +87,8 @@ export class VariantControl {
         integral: this.load.concurrencyIntegral(),
         lastActiveAt: this.load.lastActiveAt(),
         readyReplicas: this.ready.size,
+        // Knative's "unreachable": a variant with no traffic share drops its scale-rate floor.
+        reachable: this.load.weight > 0,
       },
       now,
     );
@@ -191,6 +193,6 @@ export class VariantControl {
   }
 
   private syncActivator(): void {
-    this.activator.setReadyReplicas(this.ready.size, this.scaling.desired);
+    this.activator.setReadyReplicas(this.ready.size);
   }
 }

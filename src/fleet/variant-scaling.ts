@@ -1,23 +1,11 @@
-import { ConcurrencyWindow, type KpaConfig, KpaScaler, type ScaleDecision } from '../autoscaler/index.js';
+import {
+  ConcurrencyWindow,
+  type KpaConfig,
+  KpaScaler,
+  kpaConfigOf,
+  type ScaleDecision,
+} from '../autoscaler/index.js';
 import type { ScaleSpec } from '../spec/index.js';
-
-/** Knative KPA settings of a variant's `scale:` section. */
-export function kpaConfigOf(scale: ScaleSpec): KpaConfig {
-  return {
-    targetConcurrency: scale.targetConcurrency,
-    targetUtilization: scale.targetUtilization,
-    stableWindowMs: scale.stableWindowMs,
-    panicWindowShare: scale.panicWindowPercent / 100,
-    panicThreshold: scale.panicThresholdPercent / 100,
-    maxScaleUpRate: scale.maxScaleUpRate,
-    maxScaleDownRate: scale.maxScaleDownRate,
-    min: scale.min,
-    max: scale.max,
-    // Knative starts a revision with one replica (initial-scale 1) unless told otherwise.
-    initialScale: scale.initial ?? Math.max(scale.min, 1),
-    scaleToZeroAfterMs: scale.scaleToZeroAfterMs,
-  };
-}
 
 /** What a tick reads of a variant's load. */
 export interface LoadReading {
@@ -25,6 +13,8 @@ export interface LoadReading {
   readonly integral: number;
   readonly lastActiveAt: number | undefined;
   readonly readyReplicas: number;
+  /** The variant has traffic weight (Knative's `Reachable`); default true. */
+  readonly reachable?: boolean;
 }
 
 /**
@@ -112,12 +102,12 @@ export class VariantScaling {
   /** Records the load and decides; returns the decision when the desired count changed. */
   tick(reading: LoadReading, now: number): ScaleDecision | undefined {
     this.window.record(now, reading.integral);
-    const panicMs = this.config.stableWindowMs * this.config.panicWindowShare;
     const decision = this.scaler.decide(
       {
         stableConcurrency: this.window.average(now, this.config.stableWindowMs),
-        panicConcurrency: this.window.average(now, panicMs),
+        panicConcurrency: this.window.average(now, this.scaler.panicWindowMs),
         readyReplicas: reading.readyReplicas,
+        ...(reading.reachable !== undefined ? { reachable: reading.reachable } : {}),
         // A variant that never had traffic still gets its grace before going to zero.
         lastActiveAt: Math.max(reading.lastActiveAt ?? this.since, this.since),
       },
@@ -136,10 +126,13 @@ export class VariantScaling {
     return decision.valid ? decision : { ...decision, desired: next, reason: `bounds -> ${next}` };
   }
 
-  /** A request is waiting and nothing runs: one replica now, without waiting for a tick. */
+  /**
+   * A request is waiting and nothing runs: `activationScale` replicas (Knative's, default 1) now,
+   * without waiting for a tick.
+   */
   wake(now: number): boolean {
     if (this.desiredCount > 0 || this.config.max === 0) return false;
-    this.desiredCount = 1;
+    this.desiredCount = Math.min(this.config.max, Math.max(1, this.config.activationScale));
     this.since = now;
     return true;
   }

@@ -2,7 +2,13 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/index.js';
 import { formatIssues } from './format-issues.js';
-import { parseDuration, parseServiceFile, parseServiceFileYaml, type ServiceFile } from './service-file.js';
+import {
+  KNATIVE_SCALE_DEFAULTS,
+  parseDuration,
+  parseServiceFile,
+  parseServiceFileYaml,
+  type ServiceFile,
+} from './service-file.js';
 
 /**
  * ElasticServing's `PaddleService` custom resource (elasticserving.paddlepaddle.org/v1), read as a
@@ -15,8 +21,9 @@ import { parseDuration, parseServiceFile, parseServiceFileYaml, type ServiceFile
 export const PADDLE_SERVICE_API_VERSION = 'elasticserving.paddlepaddle.org/v1';
 
 /**
- * ElasticServing's defaults (its pkg/constants), not Flotilla's: a PaddleService written for a
- * cluster must scale the same way here. Knative routes `<name>.<namespace>.<domain>`.
+ * ElasticServing's own defaults (its pkg/constants), not Flotilla's: a PaddleService written for a
+ * cluster must scale the same way here. Its other autoscaling defaults are Knative's, read from
+ * KNATIVE_SCALE_DEFAULTS. Knative routes `<name>.<namespace>.<domain>`.
  */
 export const PADDLE_SERVICE_DEFAULTS = Object.freeze({
   namespace: 'default',
@@ -24,11 +31,6 @@ export const PADDLE_SERVICE_DEFAULTS = Object.freeze({
   canaryTrafficPercent: 0,
   minScale: 1,
   maxScale: 10,
-  target: 100,
-  targetUtilization: 70,
-  window: '60s',
-  panicWindow: 10,
-  panicThreshold: 200,
 });
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -196,16 +198,17 @@ function problems(ps: PaddleService): string[] {
  */
 export function paddleServiceScale(ps: PaddleService) {
   const d = PADDLE_SERVICE_DEFAULTS;
+  const k = KNATIVE_SCALE_DEFAULTS;
   const s = ps.spec.service ?? {};
   return {
     min: s.minScale ?? d.minScale,
     max: s.maxScale ? s.maxScale : d.maxScale,
-    targetConcurrency: s.target ? s.target : d.target,
+    targetConcurrency: s.target ? s.target : k.targetConcurrency,
     // Knative speaks percent; Flotilla's scale speaks fractions.
-    targetUtilization: (s.targetUtilization ?? d.targetUtilization) / 100,
-    stableWindow: s.window === undefined ? d.window : `${s.window}ms`,
-    panicWindowPercent: s.panicWindow ?? d.panicWindow,
-    panicThresholdPercent: s.panicThreshold ?? d.panicThreshold,
+    targetUtilization: s.targetUtilization === undefined ? k.targetUtilization : s.targetUtilization / 100,
+    stableWindow: `${s.window ?? k.stableWindowMs}ms`,
+    panicWindowPercent: s.panicWindow ?? k.panicWindowPercent,
+    panicThresholdPercent: s.panicThreshold ?? k.panicThresholdPercent,
   };
 }
 

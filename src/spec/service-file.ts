@@ -10,7 +10,32 @@ import { formatIssues } from './format-issues.js';
  * unknown keys are rejected and every default lives in SERVICE_FILE_DEFAULTS.
  */
 
-/** Every default of the service file, in one place (docs/service-file.md lists them). */
+/**
+ * Knative's autoscaling defaults (its `config-autoscaler` and the revision's
+ * `containerConcurrency`), in the service file's units: the one place they are written.
+ * ElasticServing keeps them, so a PaddleService that leaves a key out gets these; a service file
+ * gets them too, except for the laptop-sized `min`, `max` and `targetConcurrency` below.
+ */
+export const KNATIVE_SCALE_DEFAULTS = Object.freeze({
+  /** Knative `container-concurrency-target-default`: 100 requests in flight per replica. */
+  targetConcurrency: 100,
+  /** `container-concurrency-target-percentage` 70, as a fraction. */
+  targetUtilization: 0.7,
+  stableWindowMs: 60_000,
+  panicWindowPercent: 10,
+  panicThresholdPercent: 200,
+  maxScaleUpRate: 1000,
+  maxScaleDownRate: 2,
+  /** `scale-to-zero-grace-period`: after a stable window without requests, this much more. */
+  scaleToZeroAfterMs: 30_000,
+  /** `scale-down-delay`: 0, a scale-down applies at once. */
+  scaleDownDelayMs: 0,
+  /** `activation-scale`: replicas started when a variant at zero sees load. */
+  activationScale: 1,
+  /** The revision's `containerConcurrency`: requests one replica is given at most; 0 = unlimited. */
+  containerConcurrency: 0,
+});
+
 export const SERVICE_FILE_DEFAULTS = Object.freeze({
   balancer: 'least_request' as const,
   healthCheck: Object.freeze({
@@ -34,17 +59,12 @@ export const SERVICE_FILE_DEFAULTS = Object.freeze({
   tls: Object.freeze({ insecureSkipVerify: false }),
   /** Canary requests a rollout step needs before it judges (and advances). */
   rolloutMinRequests: 20,
+  /** Knative's, but sized for one machine: a few replicas, each batching a few requests. */
   scale: Object.freeze({
+    ...KNATIVE_SCALE_DEFAULTS,
     min: 1,
     max: 4,
     targetConcurrency: 4,
-    targetUtilization: 0.7,
-    stableWindowMs: 60_000,
-    panicWindowPercent: 10,
-    panicThresholdPercent: 200,
-    maxScaleUpRate: 1000,
-    maxScaleDownRate: 2,
-    scaleToZeroAfterMs: 30_000,
   }),
 });
 
@@ -165,6 +185,10 @@ const scaleSchema = z.strictObject({
   maxScaleUpRate: z.number().gt(1).default(SERVICE_FILE_DEFAULTS.scale.maxScaleUpRate),
   maxScaleDownRate: z.number().gt(1).default(SERVICE_FILE_DEFAULTS.scale.maxScaleDownRate),
   scaleToZeroAfter: duration.optional(),
+  scaleDownDelay: duration.optional(),
+  activationScale: z.int().min(1).default(SERVICE_FILE_DEFAULTS.scale.activationScale),
+  /** A hard limit of requests in flight per replica (Knative's); 0 = unlimited. */
+  containerConcurrency: z.int().min(0).default(SERVICE_FILE_DEFAULTS.scale.containerConcurrency),
 });
 
 const variantSchema = z.strictObject({
@@ -458,6 +482,10 @@ export interface ScaleSpec {
   readonly maxScaleUpRate: number;
   readonly maxScaleDownRate: number;
   readonly scaleToZeroAfterMs: number;
+  readonly scaleDownDelayMs: number;
+  readonly activationScale: number;
+  /** Requests in flight one replica is given at most (the activator enforces it); 0 = unlimited. */
+  readonly containerConcurrency: number;
 }
 
 /** One variant, validated, with its weight resolved. */
@@ -550,7 +578,8 @@ function toVariant(v: RawVariant, service: string, weight: number, baseDir: stri
           ...(v.tls ? { tls: toUpstreamTls(v.tls, baseDir) } : {}),
         };
   const version = v.model?.version ?? v.modelVersion;
-  const { stableWindow, scaleToZeroAfter, initial, ...scale } = v.scale ?? scaleSchema.parse({});
+  const { stableWindow, scaleToZeroAfter, scaleDownDelay, initial, ...scale } =
+    v.scale ?? scaleSchema.parse({});
   return {
     tag: v.tag,
     weight,
@@ -565,6 +594,7 @@ function toVariant(v: RawVariant, service: string, weight: number, baseDir: stri
             ...(initial !== undefined ? { initial } : {}),
             stableWindowMs: stableWindow ?? d.stableWindowMs,
             scaleToZeroAfterMs: scaleToZeroAfter ?? d.scaleToZeroAfterMs,
+            scaleDownDelayMs: scaleDownDelay ?? d.scaleDownDelayMs,
           },
         }),
   };

@@ -289,6 +289,52 @@ describe('flotilla up: the activator bounds waiting requests', () => {
     }
   });
 
+  it('containerConcurrency 1 holds a replica to one request at a time; the default (0) does not', async (t) => {
+    // Knative's activator throttles by containerConcurrency, not by the autoscaling target
+    // (issue 17): with 0 (unlimited), four requests to one replica are in flight together.
+    const file = writeFile(
+      tmp.dir,
+      'cc.yaml',
+      `services:
+  one:
+    variants:
+      - tag: main
+        command: ${JSON.stringify(replicaCommand('--name one --delay 400'))}
+        scale: { min: 1, max: 1, targetConcurrency: 1, containerConcurrency: 1 }
+  free:
+    variants:
+      - tag: main
+        command: ${JSON.stringify(replicaCommand('--name free --delay 400'))}
+        scale: { min: 1, max: 1, targetConcurrency: 1 }
+`,
+    );
+    const up = await startUp(file);
+    ups.push(up);
+    await waitFor(
+      async () => {
+        const s = await up.status();
+        return s.services.every((x) => x.variants[0]!.scale!.ready === 1);
+      },
+      20_000,
+      'one ready replica each',
+    );
+    const four = async (model: string): Promise<number[]> => {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => send(up.url, { path: `/v2/models/${model}/infer` })),
+      );
+      assert.deepEqual(tally(answers), { '200 main': 4 });
+      for (const a of answers) assert.match(a.body, new RegExp(`^${model} \\d+$`));
+      return answers.map((a) => Math.round(a.ms)).sort((a, b) => a - b);
+    };
+    const one = await four('one');
+    const free = await four('free');
+    t.diagnostic(`answer times ms: containerConcurrency 1 ${one.join(', ')}; 0 ${free.join(', ')}`);
+    // One at a time: the fourth answer comes after four delays of 400 ms.
+    assert.ok(one[3]! >= 1500, `containerConcurrency 1: last answer at ${one[3]} ms`);
+    // Together: all four within two delays.
+    assert.ok(free[3]! < 1200, `containerConcurrency 0: last answer at ${free[3]} ms`);
+  });
+
   it('a replica that never listens: 503 FLT_ACTIVATION_TIMEOUT with Retry-After after the timeout', async (t) => {
     const file = writeFile(
       tmp.dir,

@@ -3,14 +3,20 @@ import { describe, it } from 'node:test';
 import {
   ConcurrencyTracker,
   ConcurrencyWindow,
-  KPA_DEFAULTS,
   type KpaConfig,
   KpaScaler,
   type ScalerInput,
 } from '../../src/autoscaler/index.js';
 
 const config = (over: Partial<KpaConfig> = {}): KpaConfig => ({
-  ...KPA_DEFAULTS,
+  panicWindowPercent: 10,
+  panicThresholdPercent: 200,
+  maxScaleUpRate: 1000,
+  maxScaleDownRate: 2,
+  initialScale: 1,
+  activationScale: 1,
+  scaleToZeroAfterMs: 30_000,
+  scaleDownDelayMs: 0,
   targetConcurrency: 10,
   targetUtilization: 0.7,
   stableWindowMs: 10_000,
@@ -103,16 +109,23 @@ describe('KpaScaler', () => {
       desired: 2,
     },
     {
-      name: 'min 0: stays at 1 within the grace period',
-      config: { scaleToZeroAfterMs: 30_000 },
-      input: input(0, 0, 1, -10_000),
+      name: 'min 0: stays at 1 until a stable window without requests has passed',
+      config: { scaleToZeroAfterMs: 0 },
+      input: input(0, 0, 1, -9_000),
       desired: 1,
-      reason: /before zero/,
+      reason: /active 9s ago < 10s stable window before zero/,
     },
     {
-      name: 'min 0: goes to zero after the grace period',
+      name: 'min 0: stays at 1 for the grace period once inactive',
       config: { scaleToZeroAfterMs: 30_000 },
       input: input(0, 0, 1, -31_000),
+      desired: 1,
+      reason: /inactive 0s < 30s grace before zero/,
+    },
+    {
+      name: 'min 0: goes to zero when inactive with no grace',
+      config: { scaleToZeroAfterMs: 0 },
+      input: input(0, 0, 1, -10_000),
       desired: 0,
     },
     {
@@ -138,9 +151,27 @@ describe('KpaScaler', () => {
     assert.deepEqual([d.desired, d.panic], [3, true]);
     d = s.decide(input(3, 0, 3), 5_000); // burst over, still in panic: no scale-down
     assert.deepEqual([d.desired, d.panic], [3, true]);
-    d = s.decide(input(0, 0, 3), 10_000); // a stable window since panic started: back to stable
+    d = s.decide(input(0, 0, 3), 10_000); // exactly a stable window: Knative leaves panic only after
+    assert.equal(d.panic, true);
+    d = s.decide(input(0, 0, 3), 10_001);
     assert.equal(d.panic, false);
     assert.equal(d.desired, 1); // down-rate 2 from 3 ready
+  });
+
+  it('goes to zero one grace period after the variant became inactive, counted from then', () => {
+    const s = new KpaScaler(config({ scaleToZeroAfterMs: 5_000 }));
+    // The last request ended at 0; the stable window (10 s) still holds it until 10 s.
+    assert.equal(s.decide(input(0.01, 0, 1, 0), 9_000).desired, 1);
+    assert.equal(s.decide(input(0, 0, 1, 0), 10_000).desired, 1); // inactive from here
+    assert.equal(s.decide(input(0, 0, 1, 0), 14_999).desired, 1);
+    assert.equal(s.decide(input(0, 0, 1, 0), 15_000).desired, 0);
+    // A request in between starts the count again.
+    const t = new KpaScaler(config({ scaleToZeroAfterMs: 5_000 }));
+    assert.equal(t.decide(input(0, 0, 1, 0), 10_000).desired, 1);
+    assert.equal(t.decide(input(0.5, 0, 1, 12_000), 12_000).desired, 1);
+    assert.equal(t.decide(input(0, 0, 1, 12_000), 22_000).desired, 1);
+    assert.equal(t.decide(input(0, 0, 1, 12_000), 26_999).desired, 1);
+    assert.equal(t.decide(input(0, 0, 1, 12_000), 27_000).desired, 0);
   });
 
   it('scales 1 -> N within the panic window on a step to 32 concurrent, and back after the stable window', () => {

@@ -6,6 +6,7 @@ import {
   logFields,
   othersCores,
   ownTicksOf,
+  perReadyReplicaRate,
   perSecond,
   stepTimings,
   summarize,
@@ -98,5 +99,23 @@ describe('bench/autoscale: CPU used by other processes', () => {
     assert.equal(othersCores(a, b), 1);
     assert.equal(othersCores(undefined, b), undefined);
     assert.equal(othersCores(b, b), undefined);
+  });
+
+  it('rates answers per ready replica: answers ÷ ∫ ready dt, ready held between samples', () => {
+    const samples = [
+      { atMs: 900, desired: 1, ready: 1 },
+      { atMs: 2000, desired: 4, ready: 1 },
+      { atMs: 3000, desired: 4, ready: 3 },
+    ];
+    // Step at 1000: ready 1 over [0, 2000), 3 over [2000, 4000) -> 8 replica-seconds.
+    const answers = Array.from({ length: 80 }, (_, i) => i * 50); // 20/s over 4 s
+    assert.equal(perReadyReplicaRate(answers, samples, 1000, 0, 4000), 10);
+    assert.equal(perReadyReplicaRate(answers, samples, 1000, 0, 1000), 20);
+    assert.equal(perReadyReplicaRate(answers, samples, 1000, 2000, 4000), 20 / 3);
+    // Before the first sample its ready count holds; nothing ready or nothing measured: undefined.
+    assert.equal(perReadyReplicaRate([0, 10], [{ atMs: 5000, desired: 1, ready: 2 }], 0, 0, 1000), 1);
+    assert.equal(perReadyReplicaRate([0], [{ atMs: 0, desired: 1, ready: 0 }], 0, 0, 1000), undefined);
+    assert.equal(perReadyReplicaRate([0], samples, 0, 1000, 1000), undefined);
+    assert.equal(perReadyReplicaRate([0], [], 0, 0, 1000), undefined);
   });
 });

@@ -23,6 +23,9 @@ const SCALE: ScaleSpec = {
   maxScaleUpRate: 1000,
   maxScaleDownRate: 2,
   scaleToZeroAfterMs: 2000,
+  scaleDownDelayMs: 0,
+  activationScale: 1,
+  containerConcurrency: 0,
 };
 
 describe('VariantScaling', () => {

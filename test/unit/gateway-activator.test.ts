@@ -28,7 +28,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 function setup(over: Partial<ConstructorParameters<typeof Activator>[0]> = {}) {
   const timers = new FakeTimers();
   const activator = new Activator(
-    { targetConcurrency: 2, maxQueue: 10, timeoutMs: 5_000, retryAfterS: 1, ...over },
+    { containerConcurrency: 0, maxQueue: 10, timeoutMs: 5_000, retryAfterS: 1, ...over },
     { timers },
   );
   return { timers, activator };
@@ -36,7 +36,7 @@ function setup(over: Partial<ConstructorParameters<typeof Activator>[0]> = {}) {
 
 describe('Activator', () => {
   it('holds requests while no replica is ready and serves them all once one is, none lost', async () => {
-    const { activator } = setup();
+    const { activator } = setup({ containerConcurrency: 2 });
     const released: number[] = [];
     const waits = [0, 1, 2].map((i) =>
       activator.acquire('mnist/stable').then((done) => {
@@ -47,10 +47,9 @@ describe('Activator', () => {
     await tick();
     assert.deepEqual(released, []);
     assert.equal(activator.queued, 3);
-    // One replica ready of the two the autoscaler wants: capacity is short.
-    activator.setReadyReplicas(1, 2);
+    activator.setReadyReplicas(1);
     await tick();
-    // The first replica gets at most its target concurrency; the third request keeps waiting.
+    // The first replica gets at most its container concurrency; the third request keeps waiting.
     assert.deepEqual(released, [0, 1]);
     assert.equal(activator.queued, 1);
     const [first] = await Promise.all(waits.slice(0, 2));
@@ -101,33 +100,51 @@ describe('Activator', () => {
     (await activator.acquire('v'))();
   });
 
-  it('steps out of the way once the replicas it wants are ready, releasing everything queued', async () => {
-    const { activator } = setup({ targetConcurrency: 1 });
+  it('with containerConcurrency 0 (unlimited) releases everything queued once one replica is ready', async () => {
+    // Regression: the activator held a load step to targetConcurrency per ready replica while
+    // more were starting (424 answers/s, then 5,504/s once up); Knative throttles only by the
+    // hard containerConcurrency limit, unlimited by default.
+    const { activator } = setup({ maxQueue: 100 });
+    const waits = Array.from({ length: 32 }, () => activator.acquire('v'));
+    await tick();
+    assert.equal(activator.active, 0);
+    activator.setReadyReplicas(1);
+    await Promise.all(waits);
+    assert.equal(activator.queued, 0);
+    assert.equal(activator.active, 32);
+    // And admits synchronously, without a promise, while there is capacity.
+    assert.equal(typeof activator.admit('v'), 'function');
+    assert.equal(activator.capacity, Number.POSITIVE_INFINITY);
+  });
+
+  it('holds to containerConcurrency per ready replica at all times, and grows with the replicas', async () => {
+    const { activator } = setup({ containerConcurrency: 1 });
     const waits = [1, 2, 3, 4].map(() => activator.acquire('v'));
-    activator.setReadyReplicas(1, 3);
+    activator.setReadyReplicas(1);
     await tick();
     assert.equal(activator.active, 1);
     assert.equal(activator.queued, 3);
-    activator.setReadyReplicas(3, 3);
+    activator.setReadyReplicas(3);
+    await tick();
+    assert.deepEqual([activator.active, activator.queued, activator.capacity], [3, 1, 3]);
+    const dones = await Promise.all(waits.slice(0, 3));
+    dones[0]!();
     await Promise.all(waits);
-    assert.equal(activator.queued, 0);
-    assert.equal(activator.active, 4);
-    // And admits synchronously, without a promise, while it is out of the way.
-    assert.equal(typeof activator.admit('v'), 'function');
+    assert.deepEqual([activator.active, activator.queued], [3, 0]);
   });
 
   it('asks for a replica when a request waits with none ready, not when capacity is only short', async () => {
-    const { activator } = setup();
+    const { activator } = setup({ containerConcurrency: 1 });
     let demands = 0;
     activator.onDemand = () => {
       demands++;
     };
     void activator.acquire('v');
     assert.equal(demands, 1);
-    activator.setReadyReplicas(1, 4);
+    activator.setReadyReplicas(1);
     void activator.acquire('v');
     void activator.acquire('v');
-    assert.equal(activator.queued, 1);
+    assert.equal(activator.queued, 2);
     assert.equal(demands, 1);
   });
 

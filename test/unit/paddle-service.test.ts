@@ -100,6 +100,9 @@ describe("ElasticServing's PaddleService", () => {
         maxScaleUpRate: d.maxScaleUpRate,
         maxScaleDownRate: d.maxScaleDownRate,
         scaleToZeroAfterMs: d.scaleToZeroAfterMs,
+        scaleDownDelayMs: d.scaleDownDelayMs,
+        activationScale: d.activationScale,
+        containerConcurrency: d.containerConcurrency,
       });
     }
     assert.equal(svc.balancer, SERVICE_FILE_DEFAULTS.balancer);

@@ -7,8 +7,11 @@ export interface ActivatorTimers {
 }
 
 export interface ActivatorOptions {
-  /** Requests one ready replica is given at once while capacity is short (the target concurrency). */
-  readonly targetConcurrency: number;
+  /**
+   * Requests one ready replica is given at most (Knative's `containerConcurrency`, a hard limit);
+   * 0 = unlimited: every request passes as soon as one replica is ready.
+   */
+  readonly containerConcurrency: number;
   /** Requests allowed to wait; beyond it they get 503 at once (Knative's activator has no bound). */
   readonly maxQueue: number;
   /** How long a request may wait for capacity before it gets 503. */
@@ -38,16 +41,15 @@ interface Waiter {
 }
 
 /**
- * Holds requests for a variant whose capacity is short and releases them as capacity appears.
- * With no ready replica nothing passes (scale from zero); while the variant has fewer ready
- * replicas than it wants, at most `targetConcurrency` requests per ready replica are in flight, so
- * the first replica up is not flooded (Knative's target-burst-capacity idea); once the replicas
- * it wants are ready the activator steps out of the way. The queue is bounded and every wait has a
- * timeout, so nothing hangs.
+ * Holds requests for a variant whose capacity is short and releases them as capacity appears, as
+ * Knative's activator throttles: with no ready replica nothing passes (scale from zero); then at
+ * most `containerConcurrency` × ready requests are in flight, or any number when it is 0. The
+ * autoscaling target is not a limit here (it only decides how many replicas to run), so a load
+ * step is served by the replicas already up while more start. The queue is bounded and every
+ * wait has a timeout, so nothing hangs.
  */
 export class Activator {
   private readyReplicas = 0;
-  private short = true;
   private inflight = 0;
   private readonly waiting: Waiter[] = [];
   /** Called when a request has to wait with no replica ready (the autoscaler should act now). */
@@ -73,18 +75,16 @@ export class Activator {
     return this.readyReplicas;
   }
 
-  private get capacity(): number {
+  /** Requests that may be in flight now. */
+  get capacity(): number {
     if (this.readyReplicas === 0) return 0;
-    return this.short ? this.readyReplicas * this.options.targetConcurrency : Number.POSITIVE_INFINITY;
+    const perReplica = this.options.containerConcurrency;
+    return perReplica === 0 ? Number.POSITIVE_INFINITY : this.readyReplicas * perReplica;
   }
 
-  /**
-   * The variant's ready replicas changed, or how many it wants: release what the new capacity
-   * allows. `wanted` defaults to `ready` (capacity is short only while ready < wanted).
-   */
-  setReadyReplicas(ready: number, wanted = ready): void {
+  /** The variant's ready replicas changed: release what the new capacity allows. */
+  setReadyReplicas(ready: number): void {
     this.readyReplicas = Math.max(0, ready);
-    this.short = this.readyReplicas < wanted;
     this.drain();
   }
 

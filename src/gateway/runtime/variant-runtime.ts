@@ -1,3 +1,4 @@
+import { ConcurrencyTracker } from '../../autoscaler/index.js';
 import { type Clock, type Logger, UnavailableError } from '../../core/index.js';
 import type { OutlierDetectionSpec, VariantSpec } from '../../spec/index.js';
 import type { Activator } from '../activator/activator.js';
@@ -21,7 +22,8 @@ export interface VariantDeps {
 /**
  * One variant at runtime: its weight, replicas, balancer and outlier detector, and the load the
  * autoscaler reads: requests in flight and the time integral of that count, from which the average
- * concurrency over any window is Δintegral / Δt (Knative's measurement, exact rather than sampled).
+ * concurrency over any window is Δintegral / Δt (Knative's measurement, exact rather than sampled),
+ * kept by the autoscaler's own ConcurrencyTracker.
  */
 export class VariantRuntime implements SplitVariant {
   readonly tag: string;
@@ -32,7 +34,8 @@ export class VariantRuntime implements SplitVariant {
   private balancer: Balancer<ReplicaRuntime>;
   private outliers: OutlierDetector | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
-  inflight = 0;
+  /** Requests in flight and their time integral (the autoscaler's measurement). */
+  private readonly concurrency: ConcurrencyTracker;
   /**
    * Requests ended, and those of them that failed. Counted together at the end, so errors ÷
    * requests is a true error rate at any moment: counted at the start, requests still in flight
@@ -40,10 +43,6 @@ export class VariantRuntime implements SplitVariant {
    */
   requests = 0;
   errors = 0;
-  /** Σ in-flight × milliseconds since the variant started. */
-  private integral = 0;
-  private lastChange: number;
-  private lastEnded: number | undefined;
   /** Latencies of finished requests (rollouts judge a canary's p99 from them). */
   readonly latencies = new LatencyLog();
   /**
@@ -64,7 +63,12 @@ export class VariantRuntime implements SplitVariant {
     this.weight = spec.weight;
     this.balancer = deps.newBalancer();
     this.outliers = outlierSpec ? new OutlierDetector(outlierSpec) : undefined;
-    this.lastChange = deps.clock.now();
+    this.concurrency = new ConcurrencyTracker(deps.clock.now());
+  }
+
+  /** Requests in flight now. */
+  get inflight(): number {
+    return this.concurrency.current;
   }
 
   /** Applies a reloaded spec (weight, model name, balancer and outlier settings). */
@@ -145,16 +149,15 @@ export class VariantRuntime implements SplitVariant {
     this.scheduleRelease(now);
   }
 
-  /** Request accounting: in flight and its integral. */
+  /** A request to this variant started (it counts toward the concurrency from now). */
   requestStarted(): void {
-    this.advance();
-    this.inflight++;
+    this.concurrency.begin(this.deps.clock.now());
   }
 
+  /** A request ended: counted, with its outcome and latency. */
   requestEnded(failed: boolean, latencyMs?: number): void {
-    const now = this.advance();
-    this.inflight--;
-    this.lastEnded = now;
+    const now = this.deps.clock.now();
+    this.concurrency.end(now);
     this.requests++;
     if (failed) this.errors++;
     if (latencyMs !== undefined) this.latencies.record(now, latencyMs);
@@ -162,13 +165,12 @@ export class VariantRuntime implements SplitVariant {
 
   /** When a request was last in flight: now while any is, else when the last one ended. */
   lastActiveAt(): number | undefined {
-    return this.inflight > 0 ? this.deps.clock.now() : this.lastEnded;
+    return this.concurrency.lastActiveAt(this.deps.clock.now());
   }
 
   /** Σ in-flight × ms up to now. */
   concurrencyIntegral(): number {
-    this.advance();
-    return this.integral;
+    return this.concurrency.integral(this.deps.clock.now());
   }
 
   /** Ejections so far of a replica. */
@@ -187,13 +189,6 @@ export class VariantRuntime implements SplitVariant {
     this.outliers?.remove(r.id);
     this.deps.onReplica(this, r, false);
     return r.close();
-  }
-
-  private advance(): number {
-    const now = this.deps.clock.now();
-    this.integral += this.inflight * (now - this.lastChange);
-    this.lastChange = now;
-    return now;
   }
 
   private scheduleRelease(now: number): void {
