@@ -1,12 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Random } from '../core/index.js';
-import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundError } from '../core/index.js';
+import {
+  type Clock,
+  ConfigError,
+  InvalidRequestError,
+  type Logger,
+  NotFoundError,
+  systemTimers,
+  type Timers,
+} from '../core/index.js';
 import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
 import type { Balancer } from './balancing/balancer.js';
+import { createDnsResolver, type DnsResolver } from './discovery/dns-resolver.js';
 import { FrontDoor } from './front-door.js';
 import { type GatewayState, snapshot } from './gateway-state.js';
 import { GrpcFront } from './grpc/grpc-front.js';
@@ -81,6 +90,10 @@ export interface GatewayDeps {
   readonly balancer: (policy: ServiceSpec['balancer']) => Balancer<ReplicaRuntime>;
   /** Reads the service file again (admin reload, SIGHUP). */
   readonly load?: () => Promise<ServiceFile>;
+  /** Resolves `dns://` endpoints (default: the system's DNS servers, built on first use). */
+  readonly dnsResolver?: () => DnsResolver;
+  /** Timers of DNS re-resolution (default: the process's). */
+  readonly timers?: Timers;
 }
 
 /**
@@ -97,6 +110,7 @@ export class Gateway implements AdminTarget {
   private file: ServiceFile;
   private readonly grpc: GrpcFront | undefined;
   private control: GatewayControl | undefined;
+  private resolver: DnsResolver | undefined;
 
   constructor(
     file: ServiceFile,
@@ -303,6 +317,13 @@ export class Gateway implements AdminTarget {
         },
         balancers: (s) => () => this.deps.balancer(s.balancer),
         onReplica: (v, r, joined) => this.gatewayMetrics.replica(v, r, joined),
+        discovery: {
+          resolver: () => {
+            this.resolver ??= this.deps.dnsResolver?.() ?? createDnsResolver();
+            return this.resolver;
+          },
+          timers: this.deps.timers ?? systemTimers,
+        },
       });
     });
     this.services = next;
