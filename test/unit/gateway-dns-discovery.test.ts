@@ -331,8 +331,8 @@ describe('service file: dns:// endpoints', () => {
   });
 
   it('checks a TLS certificate against the DNS name unless told otherwise', () => {
-    const runs = file({ endpoints: 'dns://mnist.ns.svc.cluster.local:8443', tls: {} }).services[0]!.variants[0]!
-      .runs;
+    const runs = file({ endpoints: 'dns://mnist.ns.svc.cluster.local:8443', tls: {} }).services[0]!
+      .variants[0]!.runs;
     assert.equal(runs.kind === 'endpoints' ? runs.tls?.serverName : undefined, 'mnist.ns.svc.cluster.local');
   });
 
