@@ -44,9 +44,13 @@ function startDns(): Promise<ReturnType<typeof dns2.createUDPServer>> {
 }
 
 /** One replica process on `host` (port 0: any free one, read from its first line). */
-async function startReplica(host: string, port: number): Promise<{ proc: ChildProcess; port: number }> {
+async function startReplica(
+  host: string,
+  port: number,
+  ready = true,
+): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, [`${ROOT}test/fixtures/replicas/addressed-replica.mjs`], {
-    env: { ...process.env, HOST: host, PORT: String(port), DELAY_MS: '3' },
+    env: { ...process.env, HOST: host, PORT: String(port), DELAY_MS: '3', READY: ready ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
@@ -68,6 +72,8 @@ describe('flotilla gateway: dns:// endpoints follow a name (real DNS server, rea
     port = first.port;
     replicas.push(first.proc);
     for (const host of ['127.0.0.3', '127.0.0.4']) replicas.push((await startReplica(host, port)).proc);
+    // In DNS but not ready: its health check fails.
+    replicas.push((await startReplica('127.0.0.5', port, false)).proc);
     const config = writeServiceFile(`
 services:
   mnist:
@@ -190,6 +196,20 @@ services:
     assert.match(failed[0]!, /error="A ENOTFOUND, AAAA ENOTFOUND" kept=2/);
     answer = ['127.0.0.2', '127.0.0.4'];
     await waitFor(async () => (await variant('mnist')).discovery?.status === 'resolved', 5000, 'recovery');
+  });
+
+  it('a new address whose health check fails joins the set but gets no request', async () => {
+    await switchTo(['127.0.0.2', '127.0.0.4', '127.0.0.5']);
+    for (let i = 0; i < 60; i++) {
+      const res = await pool.request({ path: '/v2/models/mnist/infer', method: 'POST', body: '{}' });
+      await res.body.dump();
+      assert.equal(res.statusCode, 200);
+    }
+    const v = await variant('mnist');
+    const notReady = v.replicas.find((r) => r.id.startsWith('127.0.0.5:'));
+    assert.equal(notReady?.healthy, false);
+    assert.equal(notReady?.requests, 0);
+    assert.equal(await served('127.0.0.5'), 0);
   });
 
   it('a name with no addresses is a clear status and the no-replica error, not a crash', async () => {
