@@ -114,7 +114,9 @@ export class DnsDiscovery {
     this.resolvedAtMs = now;
     this.nextResolveAtMs = d.nextResolveAtMs;
     const fields = { service: this.options.service, variant: this.options.variant, name: this.options.name };
-    if (first || d.add.length > 0 || d.remove.length > 0) {
+    // A first answer replaces whatever the variant had (other settings before a reload); a first
+    // failure leaves it: the last known set is the one it has.
+    if ((first && d.state.status !== 'failed') || d.add.length > 0 || d.remove.length > 0) {
       try {
         this.deps.replicas.follow({ add: d.add, remove: d.remove, addresses: d.state.addresses });
         if (d.add.length > 0 || d.remove.length > 0)
