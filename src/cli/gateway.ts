@@ -1,7 +1,8 @@
+import { Resolver } from 'node:dns/promises';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, type LogLevel, systemClock, systemRandom } from '../core/index.js';
-import { checkStaticOnly, Gateway } from '../gateway/index.js';
+import { checkStaticOnly, createDnsResolver, Gateway } from '../gateway/index.js';
 import type { ServiceFile } from '../spec/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { addConnectionFlags, type ConnectionFlags, connectionFlags } from './connection-flags.js';
@@ -21,6 +22,18 @@ export interface GatewayCliOptions extends ConnectionFlags {
   readonly logLevel: LogLevel;
   /** Serve HTTPS and gRPC over TLS with these files. */
   readonly tls?: ServerTlsFiles | undefined;
+  /** The DNS server `dns://` endpoints are resolved at (`IP` or `IP:port`); default: the system's. */
+  readonly dnsServer?: string | undefined;
+}
+
+/** `--dns-server`: an IP address with an optional port (`127.0.0.1:5353`, `[::1]:53`); Node's own check. */
+export function parseDnsServer(text: string): string {
+  try {
+    new Resolver().setServers([text]);
+  } catch {
+    throw new InvalidArgumentError(`expected IP or IP:port of a DNS server, got "${text}"`);
+  }
+  return text;
 }
 
 async function loadServiceFile(path: string): Promise<ServiceFile> {
@@ -60,6 +73,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       logger,
       balancer: balancerFactory(random),
       load: () => loadServiceFile(path),
+      dnsResolver: () => createDnsResolver({ server: options.dnsServer }),
     },
   );
   // Signal handlers go in before `listening` is announced: a signal sent right after it must not be lost.
@@ -125,6 +139,14 @@ export function gatewayCommand(): Command {
     );
   addConnectionFlags(addServerTlsFlags(command, 'HTTP and gRPC'))
     .addOption(
+      new Option(
+        '--dns-server <ip[:port]>',
+        "DNS server (UDP) that resolves dns://NAME:PORT endpoints; default: the system's (/etc/resolv.conf)",
+      )
+        .env('FLOTILLA_DNS_SERVER')
+        .argParser(parseDnsServer),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log verbosity')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
         .default('info'),
@@ -140,6 +162,7 @@ export function gatewayCommand(): Command {
         ...connectionFlags(opts),
         logLevel: opts['logLevel'] as LogLevel,
         tls: serverTlsFiles(opts),
+        dnsServer: opts['dnsServer'] as string | undefined,
       });
     });
   return command;

@@ -1,3 +1,4 @@
+import type { DiscoverySnapshot } from './discovery/dns-discovery.js';
 import type { ServiceRuntime } from './runtime/service-runtime.js';
 
 /** One replica's live state. */
@@ -30,6 +31,8 @@ export interface VariantState {
    * readings is Δ`concurrencyIntegral` / Δ`atMs`.
    */
   readonly concurrencyIntegral: number;
+  /** `dns://` endpoints: the name, the last answer's status and addresses, the next resolution. */
+  readonly discovery?: DiscoverySnapshot;
   readonly replicas: readonly ReplicaState[];
 }
 
@@ -65,28 +68,32 @@ export function snapshot(services: readonly ServiceRuntime[], atMs: number): Gat
         ...(s.spec.mirror ? { mirror: s.spec.mirror } : {}),
         activeRequests: budget.activeRequests,
         activeRetries: budget.activeRetries,
-        variants: s.variants.map((v) => ({
-          tag: v.tag,
-          weight: v.weight,
-          modelName: v.spec.modelName,
-          ...(v.spec.modelVersion !== undefined ? { modelVersion: v.spec.modelVersion } : {}),
-          runs: v.spec.runs.kind,
-          inflight: v.inflight,
-          requests: v.requests,
-          errors: v.errors,
-          concurrencyIntegral: v.concurrencyIntegral(),
-          replicas: v.replicas.map((r) => ({
-            id: r.id,
-            ...(r.address.grpc ? { grpc: `${r.address.grpc.host}:${r.address.grpc.port}` } : {}),
-            active: r.active,
-            healthy: r.health.healthy,
-            ejected: r.ejected,
-            ejections: v.ejections(r),
-            requests: r.requests,
-            errors: r.errors,
-            ...(r.health.lastError !== undefined ? { lastHealthError: r.health.lastError } : {}),
-          })),
-        })),
+        variants: s.variants.map((v) => {
+          const discovery = s.discoveryOf(v)?.snapshot();
+          return {
+            tag: v.tag,
+            weight: v.weight,
+            modelName: v.spec.modelName,
+            ...(v.spec.modelVersion !== undefined ? { modelVersion: v.spec.modelVersion } : {}),
+            runs: v.spec.runs.kind,
+            inflight: v.inflight,
+            requests: v.requests,
+            errors: v.errors,
+            concurrencyIntegral: v.concurrencyIntegral(),
+            ...(discovery ? { discovery } : {}),
+            replicas: v.replicas.map((r) => ({
+              id: r.id,
+              ...(r.address.grpc ? { grpc: `${r.address.grpc.host}:${r.address.grpc.port}` } : {}),
+              active: r.active,
+              healthy: r.health.healthy,
+              ejected: r.ejected,
+              ejections: v.ejections(r),
+              requests: r.requests,
+              errors: r.errors,
+              ...(r.health.lastError !== undefined ? { lastHealthError: r.health.lastError } : {}),
+            })),
+          };
+        }),
       };
     }),
   };

@@ -8,6 +8,8 @@ import {
   InvalidRequestError,
   type Logger,
   NotFoundError,
+  systemTimers,
+  type Timers,
 } from '../core/index.js';
 import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
 import { parseJsonBody } from '../protocol/oip-rest/index.js';
@@ -15,6 +17,7 @@ import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } 
 import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
 import type { Balancer } from './balancing/balancer.js';
+import { createDnsResolver, type DnsResolver } from './discovery/dns-resolver.js';
 import { FrontDoor } from './front-door.js';
 import { type GatewayState, snapshot } from './gateway-state.js';
 import { GrpcFront } from './grpc/grpc-front.js';
@@ -91,6 +94,10 @@ export interface GatewayDeps {
   readonly balancer: (policy: ServiceSpec['balancer']) => Balancer<ReplicaRuntime>;
   /** Reads the service file again (admin reload, SIGHUP). */
   readonly load?: () => Promise<ServiceFile>;
+  /** Resolves `dns://` endpoints (default: the system's DNS servers, built on first use). */
+  readonly dnsResolver?: () => DnsResolver;
+  /** Timers of DNS re-resolution (default: the process's). */
+  readonly timers?: Timers;
 }
 
 /**
@@ -107,6 +114,7 @@ export class Gateway implements AdminTarget {
   private file: ServiceFile;
   private readonly grpc: GrpcFront | undefined;
   private control: GatewayControl | undefined;
+  private resolver: DnsResolver | undefined;
 
   constructor(
     file: ServiceFile,
@@ -314,6 +322,13 @@ export class Gateway implements AdminTarget {
         },
         balancers: (s) => () => this.deps.balancer(s.balancer),
         onReplica: (v, r, joined) => this.gatewayMetrics.replica(v, r, joined),
+        discovery: {
+          resolver: () => {
+            this.resolver ??= this.deps.dnsResolver?.() ?? createDnsResolver();
+            return this.resolver;
+          },
+          timers: this.deps.timers ?? systemTimers,
+        },
       });
     });
     this.services = next;

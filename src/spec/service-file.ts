@@ -57,6 +57,11 @@ export const SERVICE_FILE_DEFAULTS = Object.freeze({
   timeouts: Object.freeze({ perTryMs: 30_000, totalMs: 60_000 }),
   /** TLS to static endpoints: the replicas' certificates are verified unless told otherwise. */
   tls: Object.freeze({ insecureSkipVerify: false }),
+  /**
+   * `dns://` endpoints: re-resolve every `intervalMs`, sooner when the records' TTL says so, but
+   * never more often than every `minIntervalMs` (a TTL of 0 must not turn into a busy loop).
+   */
+  discovery: Object.freeze({ intervalMs: 5000, minIntervalMs: 1000 }),
   /** Canary requests a rollout step needs before it judges (and advances). */
   rolloutMinRequests: 20,
   /** Knative's, but sized for one machine: a few replicas, each batching a few requests. */
@@ -145,17 +150,48 @@ export function parsePaddleWeights(text: string, variants: number): number[] {
   return weights;
 }
 
-const endpointsField = z.union([z.string(), z.array(z.string()).min(1)]).transform((spec, ctx) => {
-  try {
-    return parseEndpoints(spec);
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${(err as Error).message} (expected "list://host:port, host:port")`,
-    });
-    return z.NEVER;
-  }
-});
+/** A name the gateway resolves for replicas (`dns://NAME:PORT`): its A and AAAA records, at one port. */
+export interface DnsName {
+  /** A host name, e.g. a Kubernetes headless Service `mnist-stable.default.svc.cluster.local`. */
+  readonly name: string;
+  readonly port: number;
+}
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and '-' (and '_', seen in the wild). */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/**
+ * Parses `dns://NAME:PORT`; undefined when the text does not start with `dns://`. Throws a message
+ * naming the problem when it does but is not a host name and a port.
+ */
+export function parseDnsName(text: string): DnsName | undefined {
+  const t = text.trim();
+  if (!t.startsWith('dns://')) return undefined;
+  const m = /^dns:\/\/([^:/\s]+):(\d{1,5})$/.exec(t);
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65535) throw new Error(`${JSON.stringify(t)} is not dns://NAME:PORT`);
+  const name = m[1]!;
+  if (!HOST_NAME.test(name) || /^[\d.]+$/.test(name))
+    throw new Error(`${JSON.stringify(name)} is not a host name to resolve (dns://NAME:PORT)`);
+  return { name: name.replace(/\.$/, ''), port };
+}
+
+const endpointsField = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((spec, ctx): Address[] | DnsName => {
+    try {
+      return (typeof spec === 'string' ? parseDnsName(spec) : undefined) ?? parseEndpoints(spec);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${(err as Error).message} (expected "list://host:port, host:port" or "dns://NAME:PORT")`,
+      });
+      return z.NEVER;
+    }
+  });
+
+const isDnsName = (e: Address[] | DnsName | undefined): e is DnsName => e !== undefined && !Array.isArray(e);
 
 /** TLS (optionally mTLS) from the gateway to a variant's static endpoints. */
 const upstreamTlsSchema = z
@@ -251,6 +287,11 @@ function offOr<T extends z.ZodType>(schema: T) {
   });
 }
 
+const discoverySchema = z.strictObject({
+  interval: duration.optional(),
+  minInterval: duration.optional(),
+});
+
 const serviceSchema = z
   .strictObject({
     host: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
@@ -276,6 +317,8 @@ const serviceSchema = z
       })
       .optional(),
     timeouts: z.strictObject({ perTry: duration.optional(), total: duration.optional() }).optional(),
+    /** How `dns://` endpoints are re-resolved. */
+    discovery: discoverySchema.optional(),
     rollout: z
       .strictObject({
         steps: z.array(z.number().gt(0).max(100)).min(1),
@@ -310,7 +353,19 @@ function checkService(s: Omit<RawService, never>, ctx: z.RefinementCtx): void {
         message: 'a model variant names its model in model.name/version',
       });
     }
-    if (v.grpcEndpoints && v.grpcEndpoints.length !== v.endpoints?.length) {
+    if (isDnsName(v.endpoints) || isDnsName(v.grpcEndpoints)) {
+      const http = v.endpoints;
+      const grpc = v.grpcEndpoints;
+      if (grpc !== undefined && (!isDnsName(http) || !isDnsName(grpc) || grpc.name !== http.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('grpcEndpoints'),
+          message: isDnsName(http)
+            ? `the same replicas' gRPC port: dns://${http.name}:PORT`
+            : 'dns:// gRPC endpoints go with dns:// endpoints of the same name',
+        });
+      }
+    } else if (v.grpcEndpoints && v.grpcEndpoints.length !== v.endpoints?.length) {
       ctx.addIssue({
         code: 'custom',
         path: at('grpcEndpoints'),
@@ -363,6 +418,16 @@ function checkService(s: Omit<RawService, never>, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['variants'],
       message: 'the weights add up to 0: at least one must be positive',
+    });
+  }
+  const d = SERVICE_FILE_DEFAULTS.discovery;
+  const interval = s.discovery?.interval ?? d.intervalMs;
+  const minInterval = s.discovery?.minInterval ?? d.minIntervalMs;
+  if (minInterval > interval || minInterval <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['discovery', s.discovery?.minInterval !== undefined ? 'minInterval' : 'interval'],
+      message: `minInterval (${minInterval} ms) must be above 0 and at most interval (${interval} ms)`,
     });
   }
   if (s.mirror && !seen.has(s.mirror.variant)) {
@@ -431,8 +496,11 @@ function hostsOf(host: string | readonly string[] | undefined): string[] | undef
 export type VariantRuns =
   | {
       readonly kind: 'endpoints';
+      /** The static addresses; empty when `dns` finds them at run time. */
       readonly endpoints: readonly Address[];
       readonly grpcEndpoints?: readonly Address[];
+      /** `endpoints: "dns://NAME:PORT"`: the replicas are the name's A/AAAA records, re-resolved. */
+      readonly dns?: DnsEndpoints;
       /** TLS to these endpoints; files resolved against the service file's folder. */
       readonly tls?: UpstreamTlsSpec;
     }
@@ -445,6 +513,17 @@ export type VariantRuns =
       readonly with?: readonly string[];
     }
   | { readonly kind: 'command'; readonly command: string };
+
+/** Replicas found by DNS: the addresses of `name`, each at `port` (and `grpcPort`). */
+export interface DnsEndpoints {
+  readonly name: string;
+  readonly port: number;
+  readonly grpcPort?: number;
+  /** Re-resolve at least this often (milliseconds). */
+  readonly intervalMs: number;
+  /** ... and never more often than this, whatever the TTL (milliseconds). */
+  readonly minIntervalMs: number;
+}
 
 /** TLS from the gateway to static endpoints, with absolute file paths. */
 export interface UpstreamTlsSpec {
@@ -559,7 +638,13 @@ export interface ServiceFile {
 
 type RawVariant = z.output<typeof variantSchema>;
 
-function toVariant(v: RawVariant, service: string, weight: number, baseDir: string): VariantSpec {
+function toVariant(
+  v: RawVariant,
+  service: string,
+  weight: number,
+  baseDir: string,
+  discovery: RawService['discovery'],
+): VariantSpec {
   const d = SERVICE_FILE_DEFAULTS.scale;
   const runs: VariantRuns = v.model
     ? {
@@ -571,12 +656,29 @@ function toVariant(v: RawVariant, service: string, weight: number, baseDir: stri
       }
     : v.command
       ? { kind: 'command', command: v.command }
-      : {
-          kind: 'endpoints',
-          endpoints: v.endpoints ?? [],
-          ...(v.grpcEndpoints ? { grpcEndpoints: v.grpcEndpoints } : {}),
-          ...(v.tls ? { tls: toUpstreamTls(v.tls, baseDir) } : {}),
-        };
+      : isDnsName(v.endpoints)
+        ? {
+            kind: 'endpoints',
+            endpoints: [],
+            dns: {
+              ...v.endpoints,
+              ...(isDnsName(v.grpcEndpoints) ? { grpcPort: v.grpcEndpoints.port } : {}),
+              intervalMs: discovery?.interval ?? SERVICE_FILE_DEFAULTS.discovery.intervalMs,
+              minIntervalMs: discovery?.minInterval ?? SERVICE_FILE_DEFAULTS.discovery.minIntervalMs,
+            },
+            // The replicas are reached by address; their certificates name the DNS name.
+            ...(v.tls
+              ? {
+                  tls: toUpstreamTls({ ...v.tls, serverName: v.tls.serverName ?? v.endpoints.name }, baseDir),
+                }
+              : {}),
+          }
+        : {
+            kind: 'endpoints',
+            endpoints: v.endpoints ?? [],
+            ...(v.grpcEndpoints && !isDnsName(v.grpcEndpoints) ? { grpcEndpoints: v.grpcEndpoints } : {}),
+            ...(v.tls ? { tls: toUpstreamTls(v.tls, baseDir) } : {}),
+          };
   const version = v.model?.version ?? v.modelVersion;
   const { stableWindow, scaleToZeroAfter, scaleDownDelay, initial, ...scale } =
     v.scale ?? scaleSchema.parse({});
@@ -611,7 +713,9 @@ function toService(name: string, s: RawService, baseDir: string): ServiceSpec {
     hosts: hostsOf(s.host) ?? [],
     ...(s.path !== undefined ? { path: s.path } : {}),
     ...(s.slo ? { slo: s.slo } : {}),
-    variants: s.variants.map((v, i) => toVariant(v, name, weights?.[i] ?? v.weight ?? 1, baseDir)),
+    variants: s.variants.map((v, i) =>
+      toVariant(v, name, weights?.[i] ?? v.weight ?? 1, baseDir, s.discovery),
+    ),
     ...(s.mirror ? { mirror: s.mirror } : {}),
     balancer: s.balancer,
     ...(hc === false

@@ -34,9 +34,12 @@ export class HealthChecker {
     clearInterval(this.timer);
   }
 
-  /** One round of checks (exposed so tests and start-up need not wait an interval). */
-  round(): void {
-    for (const r of this.targets.replicas()) {
+  /**
+   * One round of checks (exposed so tests and start-up need not wait an interval); given replicas,
+   * only those (new ones, checked at once rather than an interval later).
+   */
+  round(replicas: Iterable<ReplicaRuntime> = this.targets.replicas()): void {
+    for (const r of replicas) {
       // A check still waiting for its answer is not doubled up by the next round.
       if (this.checking.has(r) || r.retired) continue;
       this.checking.add(r);

@@ -87,6 +87,12 @@ export class ReplicaRuntime implements BalancerReplica {
     return this.headers;
   }
 
+  /** Takes no traffic until a health check passes (Envoy's healthy threshold, from unhealthy). */
+  awaitFirstHealthCheck(): void {
+    this.health.healthy = false;
+    this.health.lastError = 'waiting for its first health check';
+  }
+
   /** Fit to take traffic: healthy and not ejected. */
   get available(): boolean {
     return this.health.healthy && !this.ejected;

@@ -1,13 +1,30 @@
-import type { ServiceSpec } from '../../spec/index.js';
-import { upstreamTls } from '../../tls/index.js';
+import { isIPv6 } from 'node:net';
+import type { Timers } from '../../core/index.js';
+import type { DnsEndpoints, ServiceSpec } from '../../spec/index.js';
+import { type IdentifiedClientTls, upstreamTls } from '../../tls/index.js';
+import { DnsDiscovery } from '../discovery/dns-discovery.js';
+import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { HealthChecker } from '../health/health-checker.js';
 import { RetryBudget } from '../retry/retry-budget.js';
 import type { RoutableService } from '../routing/routing-table.js';
-import type { ReplicaRuntime } from './replica-runtime.js';
+import { type ReplicaAddress, replicaKey } from './replica-runtime.js';
 import { type VariantDeps, VariantRuntime } from './variant-runtime.js';
 
 /** Builds the balancer a service's spec asks for (the gateway knows the implementations). */
 export type BalancerFactory = (spec: ServiceSpec) => VariantDeps['newBalancer'];
+
+/** What `dns://` endpoints are resolved with. */
+export interface DiscoveryDeps {
+  /** The resolver (built on first use: a gateway without `dns://` endpoints never makes one). */
+  readonly resolver: () => DnsResolver;
+  readonly timers: Timers;
+}
+
+/** A variant's discovery loop and the settings it was started with (a reload compares them). */
+interface RunningDiscovery {
+  readonly settings: string;
+  readonly loop: DnsDiscovery;
+}
 
 /**
  * One service at runtime: its variants, retry budget and health checker. A reload applies a new
@@ -19,10 +36,14 @@ export class ServiceRuntime implements RoutableService {
   variants: VariantRuntime[] = [];
   budget: RetryBudget;
   private checker: HealthChecker | undefined;
+  private readonly discoveries = new Map<VariantRuntime, RunningDiscovery>();
 
   constructor(
     spec: ServiceSpec,
-    private readonly deps: Omit<VariantDeps, 'newBalancer'> & { readonly balancers: BalancerFactory },
+    private readonly deps: Omit<VariantDeps, 'newBalancer'> & {
+      readonly balancers: BalancerFactory;
+      readonly discovery: DiscoveryDeps;
+    },
   ) {
     this.name = spec.name;
     this.spec = spec;
@@ -59,14 +80,68 @@ export class ServiceRuntime implements RoutableService {
         const tls = vs.runs.tls
           ? upstreamTls(vs.runs.tls, `services.${spec.name}.variants.${vs.tag}.tls`)
           : undefined;
-        v.setReplicas(vs.runs.endpoints.map((http, i) => ({ http, grpc: grpc?.[i], tls })));
-      }
+        if (vs.runs.dns) this.discover(v, vs.runs.dns, tls);
+        else {
+          this.stopDiscovery(v);
+          void v.setReplicas(vs.runs.endpoints.map((http, i) => ({ http, grpc: grpc?.[i], tls })));
+        }
+      } else this.stopDiscovery(v);
       next.push(v);
     }
     const removed = this.variants.filter((v) => !next.includes(v));
+    for (const v of removed) this.stopDiscovery(v);
     this.variants = next;
     this.restartChecks();
     return Promise.all(removed.map((v) => v.close())).then(() => undefined);
+  }
+
+  /** A variant's DNS discovery, while its endpoints are `dns://`. */
+  discoveryOf(v: VariantRuntime): DnsDiscovery | undefined {
+    return this.discoveries.get(v)?.loop;
+  }
+
+  /**
+   * Keeps a variant's replicas following the name's addresses. A reload with the same settings
+   * keeps the running loop; other settings start a new one, whose first answer replaces the set.
+   */
+  private discover(v: VariantRuntime, dns: DnsEndpoints, tls: IdentifiedClientTls | undefined): void {
+    const settings = JSON.stringify([dns, tls?.id]);
+    if (this.discoveries.get(v)?.settings === settings) return;
+    this.stopDiscovery(v);
+    const address = (ip: string): ReplicaAddress => {
+      const host = isIPv6(ip) ? `[${ip}]` : ip;
+      return {
+        http: { host, port: dns.port },
+        grpc: dns.grpcPort === undefined ? undefined : { host, port: dns.grpcPort },
+        tls,
+      };
+    };
+    const loop = new DnsDiscovery(
+      { service: this.name, variant: v.tag, name: dns.name, timing: dns },
+      {
+        resolver: this.deps.discovery.resolver(),
+        clock: this.deps.clock,
+        timers: this.deps.discovery.timers,
+        logger: this.deps.logger,
+        replicas: {
+          follow: ({ addresses }) => {
+            const wanted = addresses.map(address);
+            const keys = new Set(wanted.map(replicaKey));
+            // Those gone from the answer (or left from other settings) drain: in flight finishes.
+            void v.drainReplicas((r) => !keys.has(replicaKey(r.address)));
+            const added = v.addReplicas(wanted, { awaitHealthCheck: this.spec.healthCheck !== undefined });
+            if (added.length > 0) this.checker?.round(added);
+          },
+        },
+      },
+    );
+    this.discoveries.set(v, { settings, loop });
+    loop.start();
+  }
+
+  private stopDiscovery(v: VariantRuntime): void {
+    this.discoveries.get(v)?.loop.close();
+    this.discoveries.delete(v);
   }
 
   /** Starts a round of health checks at once (start-up, and tests). */
@@ -75,6 +150,7 @@ export class ServiceRuntime implements RoutableService {
   }
 
   async close(): Promise<void> {
+    for (const v of this.variants) this.stopDiscovery(v);
     this.checker?.close();
     await Promise.all(this.variants.map((v) => v.close()));
   }
@@ -89,16 +165,12 @@ export class ServiceRuntime implements RoutableService {
       for (const v of this.variants) v.refresh();
       return;
     }
-    const owner = new Map<ReplicaRuntime, VariantRuntime>();
     this.checker = new HealthChecker(
       hc,
       {
-        replicas: () => {
-          owner.clear();
-          for (const v of this.variants) for (const r of v.replicas) owner.set(r, v);
-          return owner.keys();
-        },
-        changed: (r) => owner.get(r)?.refresh(),
+        replicas: () => this.variants.flatMap((v) => v.replicas),
+        // Looked up when it flips: a replica may have joined since the round began.
+        changed: (r) => this.variants.find((v) => v.replicas.includes(r))?.refresh(),
       },
       this.deps.logger,
       this.name,

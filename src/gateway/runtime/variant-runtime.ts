@@ -106,23 +106,48 @@ export class VariantRuntime implements SplitVariant {
    * Resolves once the replicas that left have finished their requests in flight.
    */
   setReplicas(addresses: readonly ReplicaAddress[]): Promise<void> {
-    const wanted = new Map(addresses.map((a) => [replicaKey(a), a]));
-    const kept: ReplicaRuntime[] = [];
-    const leaving: Promise<void>[] = [];
-    for (const r of this.replicas) {
-      if (wanted.has(replicaKey(r.address))) {
-        kept.push(r);
-        wanted.delete(replicaKey(r.address));
-      } else leaving.push(this.retire(r));
-    }
-    for (const a of wanted.values()) {
+    const wanted = new Set(addresses.map(replicaKey));
+    const drained = this.drainReplicas((r) => !wanted.has(replicaKey(r.address)));
+    this.addReplicas(addresses);
+    return drained;
+  }
+
+  /**
+   * Adds the replicas at these addresses that the variant does not have yet; returns them. With
+   * `awaitHealthCheck` they take no traffic until a health check passes (replicas found by DNS
+   * may not be ready yet); otherwise at once.
+   */
+  addReplicas(
+    addresses: readonly ReplicaAddress[],
+    options: { awaitHealthCheck?: boolean } = {},
+  ): ReplicaRuntime[] {
+    const have = new Set(this.replicas.map((r) => replicaKey(r.address)));
+    const added: ReplicaRuntime[] = [];
+    for (const a of addresses) {
+      const key = replicaKey(a);
+      if (have.has(key)) continue;
+      have.add(key);
       const r = new ReplicaRuntime(a, this.deps.upstream);
-      kept.push(r);
+      if (options.awaitHealthCheck) r.awaitFirstHealthCheck();
+      added.push(r);
       this.deps.onReplica(this, r, true);
     }
-    this.replicas = kept;
+    if (added.length === 0) return added;
+    this.replicas = [...this.replicas, ...added];
     this.refresh();
-    return Promise.all(leaving).then(() => undefined);
+    return added;
+  }
+
+  /**
+   * Drains the replicas that match: they get no new requests from now on, and the promise resolves
+   * once those in flight have finished and their pools are closed.
+   */
+  drainReplicas(which: (replica: ReplicaRuntime) => boolean): Promise<void> {
+    const leaving = this.replicas.filter(which);
+    if (leaving.length === 0) return Promise.resolve();
+    this.replicas = this.replicas.filter((r) => !leaving.includes(r));
+    this.refresh();
+    return Promise.all(leaving.map((r) => this.retire(r))).then(() => undefined);
   }
 
   /** Gives the balancer the replicas fit to serve; with none fit, all of them (Envoy's panic mode). */
