@@ -184,7 +184,7 @@ const badCases: [string, unknown, string, RegExp, ModelSignature?][] = [
   [
     'other signature',
     { signature_name: 'classify', instances: [[1, 2]] },
-    'FLT_INVALID_FIELD',
+    'FLT_UNKNOWN_SIGNATURE',
     /signature_name: "classify" is not a signature of model "m" \(it has only "serving_default"\)/,
   ],
   [
