@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -18,6 +17,7 @@ import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js
 import { argmaxRows, digitsRequest, heldOutDigits, mapConcurrent } from '../helpers/mnist.js';
 import { ROOT } from '../helpers/paths.js';
 import { tempRepository } from '../helpers/temp-repo.js';
+import { tfDecode } from '../helpers/tf-protos.js';
 
 // The client knows nothing of Flotilla's codec: it is built at run time by proto-loader from TF
 // Serving's .proto files under proto/, as a TF Serving user builds a Node client.
@@ -32,16 +32,8 @@ const tf = (
   ] as GrpcObject
 )['serving'] as GrpcObject;
 
-// GetModelMetadata packs its SignatureDefMap in a google.protobuf.Any; Python clients Unpack it.
-// Here protobufjs (the library proto-loader is built on) decodes it from the same .proto files.
-const protobuf = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'))(
-  'protobufjs',
-) as typeof import('protobufjs');
-const root = new protobuf.Root();
-root.resolvePath = (_origin: string, target: string) =>
-  target.startsWith('google/') ? target : `${ROOT}proto/${target}`;
-root.loadSync('tensorflow_serving/apis/get_model_metadata.proto', { keepCase: true });
-const SignatureDefMap = root.lookupType('tensorflow.serving.SignatureDefMap');
+// GetModelMetadata packs its SignatureDefMap in a google.protobuf.Any; Python clients Unpack it,
+// here protobufjs does (test/helpers/tf-protos.ts).
 
 type Callback = (err: ServiceError | null, res?: unknown) => void;
 
@@ -215,10 +207,7 @@ describe('TF Serving gRPC: a proto-loader client of TF Serving protos against fl
     assert.deepEqual([meta.model_spec.name, meta.model_spec.version.value], ['mnist', '2']);
     const any = meta.metadata['signature_def']!;
     assert.equal(any.type_url, 'type.googleapis.com/tensorflow.serving.SignatureDefMap');
-    const map = SignatureDefMap.toObject(SignatureDefMap.decode(any.value), {
-      longs: String,
-      enums: String,
-    });
+    const map = tfDecode('tensorflow.serving.SignatureDefMap', any.value);
     const tensor = (name: string, last: string) => ({
       name,
       dtype: 'DT_FLOAT',
