@@ -13,6 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { OipHttpClient } from '../../src/client/index.js';
+import { startGateway, writeServiceFile } from '../fixtures/services/gateway-helpers.js';
 import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
 import { argmaxRows, digitsRequest, heldOutDigits, mapConcurrent } from '../helpers/mnist.js';
 import { ROOT } from '../helpers/paths.js';
@@ -384,5 +385,47 @@ describe('TF Serving gRPC: a proto-loader client of TF Serving protos against fl
       body: `{"inputs": [[Infinity, -Infinity${',0'.repeat(782)}]]}`,
     });
     assert.equal(inf.status, 200, await inf.clone().text());
+  });
+
+  it('relays TF Serving gRPC through `flotilla gateway`, routed by model_spec.name', async () => {
+    // Service `digits` runs model `mnist`: the gateway routes by the name the client sends and
+    // rewrites it for the replica, as it does for OIP calls.
+    const config = writeServiceFile(`
+services:
+  digits:
+    variants:
+      - { tag: v1, modelName: mnist, endpoints: "${new URL(server.url).host}", grpcEndpoints: "${server.grpcAddress}" }
+`);
+    const gateway = await startGateway(config, ['--grpc-port', '0']);
+    const viaGateway = tfClient(gateway.grpcAddress);
+    try {
+      const pixels = { float_val: Array.from(digits[0]!.pixels) };
+      const direct = await client.call<PredictAnswer>(
+        'Predict',
+        imageRequest(pixels, { version_label: 'stable' }),
+      );
+      const relayed = await viaGateway.call<PredictAnswer>(
+        'Predict',
+        imageRequest(pixels, { name: 'digits', version_label: 'stable' }),
+      );
+      assert.deepEqual(relayed.outputs, direct.outputs);
+      assert.equal(relayed.model_spec.version.value, '1');
+      const statuses = await viaGateway.call('GetModelStatus', { model_spec: { name: 'digits' } });
+      assert.equal((statuses['model_version_status'] as unknown[]).length, 2);
+      await rejectsWith(
+        viaGateway.call('Predict', imageRequest(pixels, { name: 'nope' })),
+        status.NOT_FOUND,
+        // One service: the gateway sends every call to it (as OIP calls), and the replica answers.
+        /model "nope" is not found/,
+      );
+      await rejectsWith(
+        viaGateway.call('Predict', imageRequest(pixels, { name: 'digits', signature_name: 'x' })),
+        status.FAILED_PRECONDITION,
+        /not a signature/,
+      );
+    } finally {
+      viaGateway.close();
+      await gateway.stop();
+    }
   });
 });

@@ -31,7 +31,10 @@ import {
   frame,
   quotedModelName,
   readModelName,
+  readTfModelName,
   rewriteModelName,
+  rewriteTfModelName,
+  TF_SERVING_PATH_PREFIX,
 } from './grpc-message.js';
 import { sendStatus } from './grpc-reply.js';
 
@@ -68,8 +71,9 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 /**
- * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService`: routes a call by its
- * `:authority` or the model name in its request message, picks variant and replica as the HTTP
+ * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService` and TF Serving's
+ * `tensorflow.serving.*` services: routes a call by its `:authority` or the model name in its
+ * request message (TF Serving's in `model_spec`), picks variant and replica as the HTTP
  * data plane does, rewrites the model name when the variant's differs, and relays frames, headers
  * and trailers untouched. Each call runs the HTTP data paths' lifecycle (GrpcCall): timeouts, retries
  * within the budget, and the variant's and replicas' accounting.
@@ -168,7 +172,9 @@ export class GrpcFront implements GrpcCallContext {
     ended: boolean,
   ): void {
     const table = this.deps.table();
-    const name = method.startsWith('Model') ? readModelName(body) : undefined;
+    // TF Serving's calls name their model in model_spec, OIP's Model* calls in field 1.
+    const tf = path.startsWith(TF_SERVING_PATH_PREFIX);
+    const name = tf ? readTfModelName(body) : method.startsWith('Model') ? readModelName(body) : undefined;
     const authority = headers[':authority'];
     const byHost = authority !== undefined ? table.route(hostname(authority), '/') : undefined;
     const service =
@@ -197,7 +203,8 @@ export class GrpcFront implements GrpcCallContext {
       throw new UnavailableError('FLT_NO_REPLICA', `service ${service.name}: every variant has weight 0`);
     const variant = split.variant;
     const target = variant.spec.modelName;
-    const payload = name === service.name && target !== name ? rewriteModelName(body, target) : body;
+    const rewrite = tf ? rewriteTfModelName : rewriteModelName;
+    const payload = name === service.name && target !== name ? rewrite(body, target) : body;
     new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: ended }).admit();
   }
 
