@@ -75,9 +75,7 @@ const modelConfigSchema = z.strictObject({
    * TF Serving's `version_labels` (model_config): names for versions, e.g. `{stable: 1, canary: 2}`,
    * for `/v1/models/{m}/labels/{label}` and gRPC `model_spec.version_label`.
    */
-  version_labels: z
-    .record(z.string().regex(LABEL_PATTERN, 'a label is letters, digits, "_", "-" or "."'), z.int().min(1))
-    .default({}),
+  version_labels: z.record(z.string(), z.int().min(1)).default({}),
   /** On by default when max_batch_size > 0; `false` turns it off. */
   dynamic_batching: z.union([z.literal(false), dynamicBatching]).optional(),
   /** Free-form settings handed to a js backend's module. */
@@ -136,6 +134,13 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     throw new ConfigError(
       file,
       `instances: ${c.instances} with instance_kind: inline; an inline model has one instance (the server's thread)`,
+    );
+  }
+  const badLabel = Object.keys(c.version_labels).find((l) => !LABEL_PATTERN.test(l));
+  if (badLabel !== undefined) {
+    throw new ConfigError(
+      file,
+      `version_labels: ${JSON.stringify(badLabel)}: a label is 1 to 64 letters, digits, "_", "-" or "." (it is a URL path segment)`,
     );
   }
   const instanceKind: InstanceKind =
