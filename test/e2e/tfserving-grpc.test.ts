@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -113,9 +113,11 @@ describe('TF Serving gRPC: a proto-loader client of TF Serving protos against fl
   const digits = heldOutDigits();
 
   before(async () => {
-    // TF Serving's version labels, from the model's config.yaml.
-    const config = join(repo.dir, 'mnist', 'config.yaml');
-    writeFileSync(config, `${readFileSync(config, 'utf8')}version_labels: { stable: 1, canary: 2 }\n`);
+    // TF Serving's version labels, from the model's config.yaml (the example's own).
+    assert.match(
+      readFileSync(join(repo.dir, 'mnist', 'config.yaml'), 'utf8'),
+      /^version_labels: \{ stable: 1, canary: 2 \}$/m,
+    );
     server = await startServe(['--model-repository', repo.dir, '--models', 'mnist', '--poll-interval', '0']);
     client = tfClient(server.grpcAddress);
   });
