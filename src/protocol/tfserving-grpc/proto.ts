@@ -30,6 +30,12 @@ export function loadTfServingDefinition(): PackageDefinition {
   });
 }
 
+/** An encoded answer as the Buffer grpc-js writes (a view, not a copy). */
+function asBuffer(bytes: unknown): Buffer {
+  const b = bytes as Uint8Array;
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /**
  * A TF Serving service definition whose handlers take the request bytes as received (every
  * request is read by this module's strict readers) and, for `rawResponses`, return the answer's
@@ -47,7 +53,7 @@ export function tfServingServiceDefinition(
     out[method] = {
       ...m,
       requestDeserialize: (bytes: Buffer) => bytes,
-      ...(rawResponses.has(method) ? { responseSerialize: (bytes: unknown) => bytes as Buffer } : {}),
+      ...(rawResponses.has(method) ? { responseSerialize: asBuffer } : {}),
     };
   }
   return out;
