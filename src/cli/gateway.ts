@@ -117,7 +117,7 @@ export function gatewayCommand(): Command {
     .option('--port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8080)
     .option(
       '--grpc-port <port>',
-      'gRPC port (HTTP/2; TLS with --tls-cert) for KServe/Triton clients, proxied to the replicas in grpcEndpoints (0 picks a free port; default: no gRPC)',
+      'gRPC port (HTTP/2; TLS with --tls-cert) for KServe/Triton and TF Serving clients, proxied to the replicas in grpcEndpoints (0 picks a free port; default: no gRPC)',
       parsePort,
     )
     .option(

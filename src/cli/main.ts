@@ -38,7 +38,7 @@ const serveCommand = addServerTlsFlags(program.command('serve'), 'HTTP and gRPC'
   .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
   .option(
     '--grpc-port <port>',
-    'gRPC port for KServe/Triton clients (inference.GRPCInferenceService; 0 picks a free port and logs it)',
+    'gRPC port for KServe/Triton clients (inference.GRPCInferenceService) and TF Serving clients (tensorflow.serving.PredictionService, ModelService); 0 picks a free port and logs it',
     parsePort,
     8001,
   )

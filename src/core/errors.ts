@@ -101,6 +101,18 @@ export const ERROR_CATALOGUE = {
     summary:
       'The client closed the connection before its request was read; logged at debug level, never answered.',
   },
+  FLT_UNKNOWN_SIGNATURE: {
+    http: 400,
+    grpc: 'FAILED_PRECONDITION',
+    summary:
+      'A TF Serving request names a signature the model does not have (only `serving_default`); gRPC answers FAILED_PRECONDITION as TF Serving does.',
+  },
+  FLT_UNKNOWN_VERSION_LABEL: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary:
+      "A TF Serving request names a version label the model's `version_labels` does not define (400 / INVALID_ARGUMENT, as TF Serving answers).",
+  },
   FLT_MODEL_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'No model of that name is known.' },
   FLT_VERSION_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', summary: 'The model has no such version.' },
   FLT_ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', summary: 'No endpoint at that path.' },

@@ -22,6 +22,9 @@ const tensorSpec = z.strictObject({
   shape: z.array(z.int().min(-1)),
 });
 
+/** What a version label may be: a URL path segment without escapes (TF Serving's labels are words). */
+const LABEL_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
 const versionPolicy = z.union([
   z.literal('all').transform(() => ({ kind: 'all' as const })),
   z.strictObject({ all: z.strictObject({}) }).transform(() => ({ kind: 'all' as const })),
@@ -68,6 +71,11 @@ const modelConfigSchema = z.strictObject({
   threads: z.int().min(1).max(64).default(MODEL_CONFIG_DEFAULTS.threads),
   version_policy: versionPolicy.default(MODEL_CONFIG_DEFAULTS.version_policy),
   labels: z.string().min(1).optional(),
+  /**
+   * TF Serving's `version_labels` (model_config): names for versions, e.g. `{stable: 1, canary: 2}`,
+   * for `/v1/models/{m}/labels/{label}` and gRPC `model_spec.version_label`.
+   */
+  version_labels: z.record(z.string(), z.int().min(1)).default({}),
   /** On by default when max_batch_size > 0; `false` turns it off. */
   dynamic_batching: z.union([z.literal(false), dynamicBatching]).optional(),
   /** Free-form settings handed to a js backend's module. */
@@ -91,6 +99,8 @@ export interface ModelConfig {
   readonly threads: number;
   readonly versionPolicy: VersionPolicy;
   readonly labels?: string;
+  /** Version labels (`version_labels`): label -> version number; empty when none. */
+  readonly versionLabels: Readonly<Record<string, number>>;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
   /** Dynamic batching settings, or undefined when the model does not batch. */
   readonly dynamicBatching?: DynamicBatchingConfig;
@@ -126,6 +136,13 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
       `instances: ${c.instances} with instance_kind: inline; an inline model has one instance (the server's thread)`,
     );
   }
+  const badLabel = Object.keys(c.version_labels).find((l) => !LABEL_PATTERN.test(l));
+  if (badLabel !== undefined) {
+    throw new ConfigError(
+      file,
+      `version_labels: ${JSON.stringify(badLabel)}: a label is 1 to 64 letters, digits, "_", "-" or "." (it is a URL path segment)`,
+    );
+  }
   const instanceKind: InstanceKind =
     c.instance_kind === 'auto' && (c.backend !== 'onnx' || c.instances !== undefined)
       ? 'worker'
@@ -152,6 +169,7 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     threads: c.threads,
     versionPolicy: c.version_policy,
     ...(c.labels ? { labels: c.labels } : {}),
+    versionLabels: c.version_labels,
     parameters: c.parameters,
     ...(batching && c.max_batch_size > 0
       ? {

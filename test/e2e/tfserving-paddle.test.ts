@@ -249,7 +249,7 @@ describe('flotilla serve: TF Serving REST and Paddle Serving front ends', () => 
       'TF: other signature',
       TF,
       { signature_name: 'predict', instances: [row] },
-      'FLT_INVALID_FIELD',
+      'FLT_UNKNOWN_SIGNATURE',
       /signature_name: "predict" is not a signature of model "mnist"/,
     ],
     [

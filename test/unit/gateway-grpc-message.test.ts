@@ -5,9 +5,12 @@ import {
   frame,
   quotedModelName,
   readModelName,
+  readTfModelName,
   rewriteModelName,
+  rewriteTfModelName,
 } from '../../src/gateway/grpc/grpc-message.js';
 import { oipGrpcServiceDefinition, percentEncodeGrpcMessage } from '../../src/protocol/oip-grpc/index.js';
+import { tfDecode, tfEncode } from '../helpers/tf-protos.js';
 
 const def = oipGrpcServiceDefinition();
 const inferRequest = {
@@ -90,5 +93,36 @@ describe('gRPC message routing: strict, last field 1 wins (issue 19, finding 6)'
     assert.equal(percentEncodeGrpcMessage('known services: mnist, a/b'), 'known services: mnist, a/b');
     assert.equal(percentEncodeGrpcMessage('100% é\n'), '100%25 %C3%A9%0A');
     assert.equal(decodeURIComponent(percentEncodeGrpcMessage('x: "ü" 5%')), 'x: "ü" 5%');
+  });
+});
+
+describe('gRPC message routing: TF Serving model_spec', () => {
+  const predict = {
+    model_spec: { name: 'digits', version_label: 'stable', signature_name: 'serving_default' },
+    inputs: { image: { dtype: 'DT_FLOAT', float_val: [1] } },
+    output_filter: ['probs'],
+  };
+  it('reads model_spec.name; repeated model_specs merge, the last name wins', () => {
+    const bytes = tfEncode('tensorflow.serving.PredictRequest', predict);
+    assert.equal(readTfModelName(frame(bytes)), 'digits');
+    const again = tfEncode('tensorflow.serving.PredictRequest', { model_spec: { name: 'other' } });
+    assert.equal(readTfModelName(frame(Buffer.concat([bytes, again]))), 'other');
+    assert.equal(readTfModelName(frame(tfEncode('tensorflow.serving.PredictRequest', {}))), undefined);
+    assert.throws(() => readTfModelName(frame(Buffer.from([0x0a, 0x09, 0x0a]))), FlotillaError);
+  });
+  it('renames the model in its model_spec, keeping version label, signature and the rest', () => {
+    const renamed = rewriteTfModelName(
+      frame(tfEncode('tensorflow.serving.PredictRequest', predict)),
+      'mnist',
+    );
+    assert.equal(readTfModelName(renamed), 'mnist');
+    assert.equal(renamed.readUInt32BE(1), renamed.length - 5);
+    const decoded = tfDecode('tensorflow.serving.PredictRequest', renamed.subarray(5));
+    assert.deepEqual(decoded['model_spec'], {
+      name: 'mnist',
+      version_label: 'stable',
+      signature_name: 'serving_default',
+    });
+    assert.deepEqual(decoded['output_filter'], ['probs']);
   });
 });

@@ -71,6 +71,21 @@ describe('model config', () => {
     );
     assert.equal(js.instanceKind, 'worker');
   });
+  it("reads TF Serving's version_labels (default: none), refusing labels and versions that cannot be", () => {
+    assert.deepEqual(parseModelConfigYaml('', 'f').versionLabels, {});
+    assert.deepEqual(parseModelConfigYaml('version_labels: { stable: 1, canary: 2 }', 'f').versionLabels, {
+      stable: 1,
+      canary: 2,
+    });
+    assert.throws(
+      () => parseModelConfigYaml('version_labels: { stable: 0 }', 'm/config.yaml'),
+      /version_labels/,
+    );
+    assert.throws(
+      () => parseModelConfigYaml('version_labels: { "a/b": 1 }', 'm/config.yaml'),
+      /version_labels: "a\/b": a label is 1 to 64 letters, digits/,
+    );
+  });
   it('accepts Triton datatype names in inputs', () => {
     const c = parseModelConfigYaml('inputs: [{ name: x, datatype: TYPE_FP32, shape: [-1, 4] }]', 'f');
     assert.equal(c.inputs?.[0]?.datatype, 'FP32');

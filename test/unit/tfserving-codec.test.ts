@@ -8,6 +8,7 @@ import {
   encodePredictResponse,
   type ModelSignature,
   type PredictFormat,
+  parseTfJson,
 } from '../../src/protocol/tfserving/index.js';
 
 const spec = (name: string, datatype: TensorSpec['datatype'], shape: number[]): TensorSpec => ({
@@ -184,7 +185,7 @@ const badCases: [string, unknown, string, RegExp, ModelSignature?][] = [
   [
     'other signature',
     { signature_name: 'classify', instances: [[1, 2]] },
-    'FLT_INVALID_FIELD',
+    'FLT_UNKNOWN_SIGNATURE',
     /signature_name: "classify" is not a signature of model "m" \(it has only "serving_default"\)/,
   ],
   [
@@ -325,6 +326,12 @@ const named: Tensor = { name: 'img_bytes', datatype: 'BYTES', shape: [1], data: 
 const flags: Tensor = { name: 'ok', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) };
 const big: Tensor = { name: 'n', datatype: 'INT64', shape: [2], data: new BigInt64Array([2n ** 60n, -1n]) };
 const scalar: Tensor = { name: 's', datatype: 'FP64', shape: [], data: new Float64Array([Number.NaN]) };
+const infinities: Tensor = {
+  name: 'i',
+  datatype: 'FP32',
+  shape: [3],
+  data: new Float32Array([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5]),
+};
 
 const encodeCases: [string, Tensor[], PredictFormat, string][] = [
   ['row, one output: a list of rows', [probs], 'row', '{"predictions":[[0.5,1],[-2,0]]}'],
@@ -345,7 +352,14 @@ const encodeCases: [string, Tensor[], PredictFormat, string][] = [
     'columnar, several outputs: an object',
     [flags, scalar],
     'columnar',
-    '{"outputs":{"ok":[true,false],"s":null}}',
+    // TF Serving writes non-finite floats as its JSON writer does: NaN, Infinity, -Infinity.
+    '{"outputs":{"ok":[true,false],"s":NaN}}',
+  ],
+  [
+    'Infinity and -Infinity as TF Serving writes them',
+    [infinities],
+    'columnar',
+    '{"outputs":[Infinity,-Infinity,1.5]}',
   ],
   ['BYTES that are not UTF-8 as b64', [raw], 'columnar', '{"outputs":[{"b64":"/w=="},{"b64":"YQ=="}]}'],
   ['BYTES named *_bytes as b64 (TF rule)', [named], 'row', '{"predictions":[{"b64":"aGk="}]}'],
@@ -356,7 +370,7 @@ describe('TF Serving predict response', () => {
     it(name, () => {
       const text = encodePredictResponse(response(outputs), format);
       assert.equal(text, expected);
-      JSON.parse(text);
+      parseTfJson(text);
     });
   }
   it('refuses the row format when outputs disagree on the batch size', () => {
@@ -433,5 +447,62 @@ describe('TF Serving model status and metadata', () => {
         },
       },
     });
+  });
+});
+
+describe('TF Serving JSON with NaN, Infinity and -Infinity', () => {
+  it('reads the tokens where values stand, as TF Serving (rapidjson kParseNanAndInfFlag) does', () => {
+    assert.deepEqual(parseTfJson('{"inputs": [NaN, Infinity, -Infinity, 1]}'), {
+      inputs: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1],
+    });
+    assert.deepEqual(parseTfJson('[[NaN],[ Infinity ],\n[-Infinity]]'), [
+      [Number.NaN],
+      [Number.POSITIVE_INFINITY],
+      [Number.NEGATIVE_INFINITY],
+    ]);
+  });
+  it('leaves the tokens inside strings as text', () => {
+    assert.deepEqual(parseTfJson('{"a": "NaN", "b": "x\\"NaN", "c": NaN}'), {
+      a: 'NaN',
+      b: 'x"NaN',
+      c: Number.NaN,
+    });
+  });
+  it('refuses what JSON refuses, and tokens glued to others, with the JSON error of the body as sent', () => {
+    for (const text of ['[NaNa]', '[Infinityy]', '[-NaN]', '[nan]', '[NaN', '{NaN: 1}', '[1,]']) {
+      assert.throws(
+        () => parseTfJson(text),
+        (e: FlotillaError) => e.code === 'FLT_INVALID_JSON' && /not valid JSON/.test(e.message),
+        text,
+      );
+    }
+  });
+  it('refuses a body where a NaN could not be told from a string holding the marker', () => {
+    assert.throws(() => parseTfJson('["\\u0000NaN", NaN]'), /not valid JSON/);
+    // Without a NaN token the same string is plain text.
+    assert.deepEqual(parseTfJson('["\\u0000NaN", Infinity]'), ['\u0000NaN', Number.POSITIVE_INFINITY]);
+  });
+  it('decodes a predict body with the tokens into FP32 data', () => {
+    const { request } = decodePredictRequest(
+      Buffer.from('{"instances": [[NaN, Infinity, -Infinity]]}'),
+      { model: 'm' },
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }], outputs: [] },
+    );
+    assert.deepEqual(Array.from(request.inputs[0]!.data as Float32Array), [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]);
+  });
+  it('keeps refusing the tokens for integer inputs', () => {
+    assert.throws(
+      () =>
+        decodePredictRequest(
+          Buffer.from('{"instances": [[NaN]]}'),
+          { model: 'm' },
+          { inputs: [{ name: 'x', datatype: 'INT32', shape: [-1, 1] }], outputs: [] },
+        ),
+      /INT32 elements must be integers/,
+    );
   });
 });

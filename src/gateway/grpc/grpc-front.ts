@@ -34,7 +34,15 @@ import {
   repositoryChangeRefused,
 } from '../server-calls.js';
 import { GrpcCall, type GrpcCallContext } from './grpc-call.js';
-import { firstMessageLength, quotedModelName, readModelName, rewriteModelName } from './grpc-message.js';
+import {
+  firstMessageLength,
+  quotedModelName,
+  readModelName,
+  readTfModelName,
+  rewriteModelName,
+  rewriteTfModelName,
+  TF_SERVING_PATH_PREFIX,
+} from './grpc-message.js';
 import { replyMessage, sendStatus } from './grpc-reply.js';
 
 /** Largest gRPC request the front holds before routing it: 64 MiB, as `serve --grpc-max-message`. */
@@ -56,6 +64,9 @@ export interface GrpcFrontDeps {
   /** The admin token guarding RepositoryIndex, as it guards the HTTP index. */
   readonly adminToken?: string | undefined;
 }
+
+/** The OIP service's method path prefix. */
+const OIP_PATH_PREFIX = '/inference.GRPCInferenceService/';
 
 /** The OIP calls that name no model (or act on one server): answered by the gateway itself. */
 const GATEWAY_CALLS = new Set([
@@ -96,8 +107,9 @@ function first(v: string | string[] | undefined): string | undefined {
 }
 
 /**
- * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService`: routes a call by its
- * `:authority` or the model name in its request message, picks variant and replica as the HTTP
+ * gRPC passthrough (HTTP/2 cleartext) for `inference.GRPCInferenceService` and TF Serving's
+ * `tensorflow.serving.*` services: routes a call by its `:authority` or the model name in its
+ * request message (TF Serving's in `model_spec`), picks variant and replica as the HTTP
  * data plane does, rewrites the model name when the variant's differs, and relays frames, headers
  * and trailers untouched. Each call runs the HTTP data paths' lifecycle (GrpcCall): timeouts, retries
  * within the budget, and the variant's and replicas' accounting.
@@ -150,7 +162,7 @@ export class GrpcFront implements GrpcCallContext {
           return;
         }
         // Server-level calls name no model: the gateway's own, unless the authority routes them.
-        if (GATEWAY_CALLS.has(method) && !this.routedByHost(headers)) {
+        if (path.startsWith(OIP_PATH_PREFIX) && GATEWAY_CALLS.has(method) && !this.routedByHost(headers)) {
           this.answer(stream, headers, method, body);
           return;
         }
@@ -236,7 +248,9 @@ export class GrpcFront implements GrpcCallContext {
     ended: boolean,
   ): void {
     const table = this.deps.table();
-    const name = method.startsWith('Model') ? readModelName(body) : undefined;
+    // TF Serving's calls name their model in model_spec, OIP's Model* calls in field 1.
+    const tf = path.startsWith(TF_SERVING_PATH_PREFIX);
+    const name = tf ? readTfModelName(body) : method.startsWith('Model') ? readModelName(body) : undefined;
     const authority = headers[':authority'];
     const byHost = authority !== undefined ? table.route(hostname(authority), '/') : undefined;
     const service =
@@ -265,7 +279,8 @@ export class GrpcFront implements GrpcCallContext {
       throw new UnavailableError('FLT_NO_REPLICA', `service ${service.name}: every variant has weight 0`);
     const variant = split.variant;
     const target = variant.spec.modelName;
-    const payload = name === service.name && target !== name ? rewriteModelName(body, target) : body;
+    const rewrite = tf ? rewriteTfModelName : rewriteModelName;
+    const payload = name === service.name && target !== name ? rewrite(body, target) : body;
     new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: ended }).admit();
   }
 

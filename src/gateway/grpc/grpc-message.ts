@@ -1,7 +1,7 @@
 /**
  * Just enough protobuf to route gRPC: read and replace field 1 (a string: the model name of every
  * `Model*` request of inference.GRPCInferenceService) in a length-prefixed gRPC message, without
- * decoding the rest.
+ * decoding the rest; and TF Serving's `model_spec.name` (field 1 of field 1).
  */
 import { WIRE, WireReader } from '../../protocol/oip-grpc/index.js';
 
@@ -79,6 +79,82 @@ export function rewriteModelName(buf: Buffer, name: string): Buffer {
   const value = Buffer.from(name, 'utf8');
   const field = Buffer.from([0x0a, ...varint(value.length)]);
   const body = Buffer.concat([msg.subarray(0, f.tagAt), field, value, msg.subarray(f.end)]);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(body.length, 1);
+  return Buffer.concat([prefix, body, buf.subarray(total)]);
+}
+
+/** The path prefix of TF Serving's services (tensorflow.serving.PredictionService, ModelService). */
+export const TF_SERVING_PATH_PREFIX = '/tensorflow.serving.';
+
+/**
+ * TF Serving's `model_spec.name`: field 1 of field 1 of the first (uncompressed) message, which
+ * every request of PredictionService and ModelService carries. Repeated model_spec fields merge
+ * (protobuf's rule, and the server's), so the last name in any of them counts. Undefined while
+ * the message is incomplete, compressed or names no model.
+ */
+export function readTfModelName(buf: Uint8Array): string | undefined {
+  const total = firstMessageLength(buf);
+  if (total === undefined || buf[0] !== 0) return undefined;
+  const msg = buf.subarray(5, total);
+  const r = new WireReader(msg, 0, msg.length, 'request message');
+  let name: string | undefined;
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag & 7, tag >>> 3);
+      continue;
+    }
+    r.expect(tag, WIRE.LEN, 'model_spec');
+    const end = r.len(1);
+    name = findField1(msg.subarray(r.pos, end))?.value ?? name;
+    r.pos = end;
+  }
+  return name;
+}
+
+/** `msg` with its (last) field 1 set to `name`; unchanged when it has none. */
+function replaceField1(msg: Uint8Array, name: string): Uint8Array {
+  const f = findField1(msg);
+  if (!f) return msg;
+  const value = Buffer.from(name, 'utf8');
+  return Buffer.concat([
+    msg.subarray(0, f.tagAt),
+    Buffer.from([0x0a, ...varint(value.length)]),
+    value,
+    msg.subarray(f.end),
+  ]);
+}
+
+/**
+ * `buf` whose first message names model `name` in its model_spec: the name is replaced in every
+ * model_spec that has one (they merge, the last name winning), each re-framed; version, label,
+ * signature and the rest are copied as they came. (Appending a model_spec would do for protobuf's
+ * merge, but protobufjs replaces a repeated message field instead of merging it.)
+ */
+export function rewriteTfModelName(buf: Buffer, name: string): Buffer {
+  const total = firstMessageLength(buf);
+  if (total === undefined || buf[0] !== 0) return buf;
+  const msg = buf.subarray(5, total);
+  const r = new WireReader(msg, 0, msg.length, 'request message');
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  while (!r.done) {
+    const tagAt = r.pos;
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag & 7, tag >>> 3);
+      continue;
+    }
+    r.expect(tag, WIRE.LEN, 'model_spec');
+    const end = r.len(1);
+    const spec = replaceField1(msg.subarray(r.pos, end), name);
+    parts.push(msg.subarray(from, tagAt), Buffer.from([0x0a, ...varint(spec.length)]), spec);
+    from = end;
+    r.pos = end;
+  }
+  parts.push(msg.subarray(from));
+  const body = Buffer.concat(parts);
   const prefix = Buffer.alloc(5);
   prefix.writeUInt32BE(body.length, 1);
   return Buffer.concat([prefix, body, buf.subarray(total)]);

@@ -17,16 +17,28 @@ export function isUtf8(data: BytesArray): boolean {
   }
 }
 
-/** A float as JSON; NaN and ±Infinity are not JSON, so they become null (as in OIP answers). */
-function floatText(v: number): string {
+/**
+ * How non-finite floats are written: `null` (JSON has no NaN or Infinity; OIP and Paddle answers
+ * write null) or `tokens`, TF Serving's `NaN`, `Infinity` and `-Infinity` (what its own JSON
+ * writer emits, and what its clients parse).
+ */
+export type NonFinite = 'null' | 'tokens';
+
+function nullText(v: number): string {
   return Number.isFinite(v) ? String(v) : 'null';
+}
+
+function tokenText(v: number): string {
+  // String(v) already gives "NaN", "Infinity" and "-Infinity".
+  return String(v);
 }
 
 /**
  * The JSON text of every element of a tensor, in row-major order. BYTES elements are JSON
  * strings, or TF Serving's `{"b64": "…"}` objects when `bytesAsBase64` is set.
  */
-export function elementTexts(t: Tensor, bytesAsBase64: boolean): string[] {
+export function elementTexts(t: Tensor, bytesAsBase64: boolean, nonFinite: NonFinite = 'null'): string[] {
+  const floatText = nonFinite === 'tokens' ? tokenText : nullText;
   switch (t.datatype) {
     case 'BYTES':
       return bytesAsBase64

@@ -6,8 +6,9 @@ import {
   type TensorData,
   type TensorSpec,
 } from '../../core/index.js';
-import { type CheckInputs, parseJsonBody } from '../oip-rest/index.js';
+import type { CheckInputs } from '../oip-rest/index.js';
 import { concatData, denseData, denseShape, isNamedObject } from './dense-json.js';
+import { parseTfJsonBody } from './non-finite-json.js';
 
 /** Which TF Serving request format a predict call used; the answer uses the same one. */
 export type PredictFormat = 'row' | 'columnar';
@@ -51,12 +52,16 @@ function specOf(name: string, field: string, target: PredictTarget, signature: M
   );
 }
 
-function checkSignatureName(value: unknown, model: string): void {
+/**
+ * Refuses a signature other than the default one (FLT_UNKNOWN_SIGNATURE: 400 over REST,
+ * FAILED_PRECONDITION over gRPC, as TF Serving answers); '' and undefined mean the default.
+ */
+export function checkSignatureName(value: unknown, model: string): void {
   if (value === undefined || value === '' || value === DEFAULT_SIGNATURE) return;
   if (typeof value !== 'string') throw bad('signature_name', `must be a string, got ${previewJson(value)}`);
-  throw bad(
-    'signature_name',
-    `${previewJson(value)} is not a signature of model "${model}" (it has only "${DEFAULT_SIGNATURE}")`,
+  throw new InvalidRequestError(
+    'FLT_UNKNOWN_SIGNATURE',
+    `signature_name: ${previewJson(value)} is not a signature of model "${model}" (it has only "${DEFAULT_SIGNATURE}")`,
   );
 }
 
@@ -196,7 +201,8 @@ function columnarInputs(
 }
 
 /**
- * Decodes the body of `POST /v1/models/{m}[/versions/{v}]:predict`: row (`instances`) or
+ * Decodes the body of `POST /v1/models/{m}[/versions/{v}]:predict`: JSON with TF Serving's `NaN`,
+ * `Infinity` and `-Infinity` tokens allowed (see parseTfJson); row (`instances`) or
  * columnar (`inputs`) format, datatypes taken from the model's signature, BYTES as strings or
  * `{"b64": …}` objects. Every output is requested; the answer goes back in the same format.
  * Lists nest at most as deep as the input's rank; `check` runs on the shapes the lists announce
@@ -208,7 +214,7 @@ export function decodePredictRequest(
   signature: ModelSignature,
   check?: CheckInputs,
 ): DecodedPredict {
-  const raw = parseJsonBody(body);
+  const raw = parseTfJsonBody(body);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw bad('(top level)', `expected a JSON object with "instances" or "inputs", got ${previewJson(raw)}`);
   }

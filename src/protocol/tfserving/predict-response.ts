@@ -41,7 +41,7 @@ function rowJson(outputs: readonly Tensor[]): string {
   const rows = rowCount(outputs);
   const columns = outputs.map((t) => ({
     key: JSON.stringify(t.name),
-    elements: elementTexts(t, bytesAsBase64(t)),
+    elements: elementTexts(t, bytesAsBase64(t), 'tokens'),
     inner: t.shape.slice(1),
     stride: elementCount(t.shape.slice(1)),
   }));
@@ -56,12 +56,15 @@ function rowJson(outputs: readonly Tensor[]): string {
 
 /** `{"outputs": …}`: the one output's whole value, or an object `{output_name: value}`. */
 function columnarJson(outputs: readonly Tensor[]): string {
-  const values = outputs.map((t) => nestedJson(elementTexts(t, bytesAsBase64(t)), t.shape));
+  const values = outputs.map((t) => nestedJson(elementTexts(t, bytesAsBase64(t), 'tokens'), t.shape));
   if (outputs.length === 1) return `{"outputs":${values[0]}}`;
   return `{"outputs":{${outputs.map((t, i) => `${JSON.stringify(t.name)}:${values[i]}`).join(',')}}}`;
 }
 
-/** Encodes a predict answer in the format the request used. */
+/**
+ * Encodes a predict answer in the format the request used; non-finite floats are written as TF
+ * Serving writes them (`NaN`, `Infinity`, `-Infinity`), which TF Serving's clients read.
+ */
 export function encodePredictResponse(res: InferResponse, format: PredictFormat): string {
   return format === 'row' ? rowJson(res.outputs) : columnarJson(res.outputs);
 }

@@ -4,9 +4,16 @@ import {
   oipGrpcServiceDefinition,
   strictServiceDefinition,
 } from '../../protocol/oip-grpc/index.js';
+import {
+  loadTfServingDefinition,
+  TF_MODEL_SERVICE,
+  TF_PREDICTION_SERVICE,
+  tfServingServiceDefinition,
+} from '../../protocol/tfserving-grpc/index.js';
 import { CertificatesProvider, type ServerCertificates } from '../../tls/index.js';
 import { grpcAddress } from './grpc-address.js';
 import { type OipGrpcDeps, oipGrpcHandlers } from './oip-grpc-handlers.js';
+import { tfModelServiceHandlers, tfPredictionHandlers } from './tfserving-grpc-handlers.js';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -36,8 +43,9 @@ function credentialsFor(tls: ServerCertificates | undefined): ServerCredentials 
 }
 
 /**
- * The Open Inference Protocol v2 over gRPC (KServe/Triton `inference.GRPCInferenceService`), on
- * @grpc/grpc-js. `close` drains: it stops accepting calls and resolves once those in flight are
+ * The Open Inference Protocol v2 over gRPC (KServe/Triton `inference.GRPCInferenceService`) and
+ * TF Serving's gRPC API (`tensorflow.serving.PredictionService` and `ModelService`) on one port,
+ * on @grpc/grpc-js. `close` drains: it stops accepting calls and resolves once those in flight are
  * answered.
  */
 export class GrpcServer {
@@ -58,6 +66,16 @@ export class GrpcServer {
       new Set(['ModelInfer']),
     );
     this.server.addService(service, oipGrpcHandlers(deps));
+    // Every TF Serving request is read from its bytes (tfserving-grpc/); Predict answers bytes too.
+    const tf = loadTfServingDefinition();
+    this.server.addService(
+      tfServingServiceDefinition(tf, TF_PREDICTION_SERVICE, new Set(['Predict'])),
+      tfPredictionHandlers(deps),
+    );
+    this.server.addService(
+      tfServingServiceDefinition(tf, TF_MODEL_SERVICE, new Set()),
+      tfModelServiceHandlers(deps),
+    );
   }
 
   /** Binds and starts serving; resolves with the port bound. */

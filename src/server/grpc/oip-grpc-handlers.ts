@@ -52,8 +52,9 @@ export const ERROR_CODE_METADATA = 'flotilla-error-code';
  * A unary handler around a plain async function: a thrown error becomes the gRPC status of its
  * catalogue code, with the same message REST sends (cut past MAX_DETAILS_CHARS), and its
  * code in trailing metadata. A request the strict deserializer refused throws its error here.
+ * The TF Serving handlers use it too.
  */
-function unary<Req, Res>(
+export function unary<Req, Res>(
   method: string,
   logger: Logger,
   fn: (request: Req, metadata: Metadata) => Promise<Res> | Res,

@@ -4,6 +4,7 @@ import {
   type Clock,
   ConflictError,
   InternalError,
+  InvalidRequestError,
   type Logger,
   NotFoundError,
   type TensorSpec,
@@ -456,6 +457,25 @@ export class ModelManager {
       );
     }
     return best;
+  }
+
+  /**
+   * The version a label names (`version_labels` in the model's config.yaml), as a version string
+   * for `servable`/`metadata`; TF Serving's answer to an unknown label is INVALID_ARGUMENT, so is
+   * this one (FLT_UNKNOWN_VERSION_LABEL). The version itself is checked by whoever uses it.
+   */
+  versionForLabel(model: string, label: string): string {
+    checkModelName(model);
+    const labels = this.entry(model).scanned.config?.versionLabels ?? {};
+    const version = Object.hasOwn(labels, label) ? labels[label] : undefined;
+    if (version === undefined) {
+      const known = Object.keys(labels);
+      throw new InvalidRequestError(
+        'FLT_UNKNOWN_VERSION_LABEL',
+        `model "${model}" has no version label ${JSON.stringify(label)} (labels: ${known.join(', ') || 'none; set version_labels in its config.yaml'})`,
+      );
+    }
+    return String(version);
   }
 
   /** Metadata of a version (or the newest ready one). */
