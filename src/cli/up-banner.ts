@@ -37,11 +37,21 @@ function weights(s: ServiceSpec): string {
 }
 
 /** What `flotilla up` prints once listening: URLs and commands ready to paste. */
-export function upBanner(file: ServiceFile, url: string, grpcPort: number | undefined): string {
+export function upBanner(
+  file: ServiceFile,
+  url: string,
+  grpcPort: number | undefined,
+  dashboardUrl?: string,
+): string {
   const lines = [
     '',
     `flotilla up: ${file.services.length} service(s) from ${file.file}`,
     `  gateway  ${url}${grpcPort !== undefined ? `   gRPC 127.0.0.1:${grpcPort}` : ''}`,
+    ...(dashboardUrl !== undefined
+      ? [
+          `  dashboard ${dashboardUrl}   (sign in with the admin token: --admin-token, or "token" in ~/.flotilla/up.json)`,
+        ]
+      : []),
     '',
   ];
   for (const s of file.services) {

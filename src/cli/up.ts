@@ -8,6 +8,7 @@ import { FLEET_DEFAULTS, Fleet } from '../fleet/index.js';
 import { type ActivatorTimers, Gateway, handleAdmin } from '../gateway/index.js';
 import { LOCAL_ORCHESTRATOR_DEFAULTS, LocalOrchestrator } from '../orchestrator/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import { DASHBOARD_PATH, dashboardFor } from './dashboard.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
 import { addServerTlsFlags, serverTlsFiles, watchCertificates } from './tls-flags.js';
@@ -93,10 +94,18 @@ export async function up(options: UpOptions): Promise<void> {
     { gateway, orchestrator, clock: systemClock, logger, timers: realTimers },
   );
   gateway.attachControl(fleet);
+  const dashboard = dashboardFor(gateway, {
+    adminToken: token,
+    file: () => file,
+    fleet,
+    secure: options.adminPort === undefined && tls !== undefined,
+    logger,
+  });
   const admin =
     options.adminPort === undefined
       ? undefined
-      : createServer((req, res) => void handleAdmin(req, res, gateway, token, logger));
+      : createServer((req, res) => void handleAdmin(req, res, gateway, token, logger, dashboard));
+  if (!admin) gateway.attachUi(dashboard);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -108,6 +117,8 @@ export async function up(options: UpOptions): Promise<void> {
     stopping = true;
     logger.info('draining', { signal });
     void (async () => {
+      // The dashboard's streams never end by themselves: closed first, so draining does not wait on them.
+      dashboard.close();
       // Requests in flight finish on their replicas first; only then do the replicas stop.
       await gateway.close();
       fleet.stop();
@@ -127,6 +138,7 @@ export async function up(options: UpOptions): Promise<void> {
   const address = await gateway.listen();
   const adminAddress = admin ? await listenAdmin(admin, options.adminPort ?? 0, options.host) : undefined;
   fleet.start();
+  dashboard.start();
   const url = `${scheme(tls)}://${options.host}:${address.port}`;
   const adminUrl = adminAddress ? `http://${options.host}:${adminAddress.port}` : url;
   await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch((err: unknown) =>
@@ -136,10 +148,11 @@ export async function up(options: UpOptions): Promise<void> {
     http: url,
     grpc: gateway.grpcAddress ? `${options.host}:${gateway.grpcAddress.port}` : undefined,
     admin: adminUrl,
+    dashboard: `${adminUrl}${DASHBOARD_PATH}`,
     config: path,
     services: file.services.map((s) => s.name).join(','),
   });
-  process.stdout.write(upBanner(file, url, gateway.grpcAddress?.port));
+  process.stdout.write(upBanner(file, url, gateway.grpcAddress?.port, `${adminUrl}${DASHBOARD_PATH}`));
 }
 
 /** The `flotilla up` command. */

@@ -5,7 +5,7 @@ import { type Clock, ConfigError, InvalidRequestError, type Logger, NotFoundErro
 import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
-import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
+import { ADMIN_PREFIX, type AdminTarget, type AdminUi, handleAdmin } from './admin/admin-routes.js';
 import type { Balancer } from './balancing/balancer.js';
 import { FrontDoor } from './front-door.js';
 import { type GatewayState, snapshot } from './gateway-state.js';
@@ -97,6 +97,7 @@ export class Gateway implements AdminTarget {
   private file: ServiceFile;
   private readonly grpc: GrpcFront | undefined;
   private control: GatewayControl | undefined;
+  private ui: AdminUi | undefined;
 
   constructor(
     file: ServiceFile,
@@ -137,7 +138,7 @@ export class Gateway implements AdminTarget {
       handle: (req, res) => {
         res.once('close', requestClosed);
         if (options.adminOnDataPort !== false && req.url?.startsWith(ADMIN_PREFIX))
-          void handleAdmin(req, res, this, options.adminToken, deps.logger);
+          void handleAdmin(req, res, this, options.adminToken, deps.logger, this.ui);
         else front(req, res);
       },
     });
@@ -192,6 +193,11 @@ export class Gateway implements AdminTarget {
   /** Gives the admin API `flotilla up`'s controls (status, scale, rollout). */
   attachControl(control: GatewayControl): void {
     this.control = control;
+  }
+
+  /** Serves the dashboard on the admin API of the data port (when the admin API is there). */
+  attachUi(ui: AdminUi): void {
+    this.ui = ui;
   }
 
   status(): unknown {
