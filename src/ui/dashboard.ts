@@ -241,12 +241,13 @@ export class Dashboard implements AdminUi {
   private sessionInfo(req: IncomingMessage, res: ServerResponse): void {
     // 200 either way: a page opened before signing in asks without it being an error.
     const session = this.session(req);
-    if (!session) return this.sendJson(res, 200, { signedIn: false });
-    this.sendJson(res, 200, {
-      signedIn: true,
-      csrf: session.csrf,
-      expiresInMs: session.expiresAtMs - this.deps.clock.now(),
-    });
+    this.sendJson(
+      res,
+      200,
+      session
+        ? { signedIn: true, csrf: session.csrf, expiresInMs: session.expiresAtMs - this.deps.clock.now() }
+        : { signedIn: false },
+    );
   }
 
   private async signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
