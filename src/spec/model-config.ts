@@ -70,6 +70,11 @@ const modelConfigSchema = z.strictObject({
   labels: z.string().min(1).optional(),
   /** On by default when max_batch_size > 0; `false` turns it off. */
   dynamic_batching: z.union([z.literal(false), dynamicBatching]).optional(),
+  /**
+   * A shape each input with free (-1) dimensions typically takes, by input name: what
+   * `flotilla bench` sends as random payloads (ocr_cls's `x` is a text line, [1, 3, 48, 192]).
+   */
+  typical_shapes: z.record(z.string().min(1), z.array(z.int().min(1)).min(1)).optional(),
   /** Free-form settings handed to a js backend's module. */
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
@@ -92,6 +97,8 @@ export interface ModelConfig {
   readonly versionPolicy: VersionPolicy;
   readonly labels?: string;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** `typical_shapes`: a concrete shape per input name, for inputs with free dimensions. */
+  readonly typicalShapes?: Readonly<Record<string, readonly number[]>>;
   /** Dynamic batching settings, or undefined when the model does not batch. */
   readonly dynamicBatching?: DynamicBatchingConfig;
 }
@@ -153,6 +160,7 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     versionPolicy: c.version_policy,
     ...(c.labels ? { labels: c.labels } : {}),
     parameters: c.parameters,
+    ...(c.typical_shapes ? { typicalShapes: c.typical_shapes } : {}),
     ...(batching && c.max_batch_size > 0
       ? {
           dynamicBatching: {
