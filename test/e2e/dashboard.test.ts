@@ -4,9 +4,11 @@
  * processes (the fixture replica). Screenshots go to `screenshots/` (git-ignored) for people to look at.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { request } from 'undici';
 import {
@@ -19,8 +21,8 @@ import {
   type UpProcess,
   writeFile,
 } from '../fixtures/up/up-helpers.js';
-import { waitFor } from '../helpers/flotilla-process.js';
-import { ROOT } from '../helpers/paths.js';
+import { startServe, waitFor } from '../helpers/flotilla-process.js';
+import { CLI, EXAMPLE_MODELS, ROOT } from '../helpers/paths.js';
 
 const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'screenshots');
@@ -281,5 +283,63 @@ describe('dashboard: flotilla up in headless Chromium', { timeout: 120_000 }, ()
     // Everything came from the gateway itself: no CDN, no other origin.
     const foreign = log.urls.filter((u) => !u.startsWith(up.url));
     assert.deepEqual(foreign, []);
+  });
+});
+
+describe('bench --html report in headless Chromium', { timeout: 60_000 }, () => {
+  it('draws its charts offline with no console errors, and bench names the files it wrote', async () => {
+    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const tmp = tempDir('bench-report');
+    const server = await startServe(['--model-repository', EXAMPLE_MODELS, '--models', 'mnist']);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const html = join(tmp.dir, 'run.html');
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [
+            CLI,
+            'bench',
+            '--url',
+            server.url,
+            '--model',
+            'mnist',
+            '--concurrency',
+            '1:7:3',
+            '--duration',
+            '1',
+            '--header',
+            'host:mnist.example.com',
+            '--html',
+            html,
+          ],
+          { timeout: 30_000 },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      assert.match(out, new RegExp(`^wrote ${html}$`, 'm'));
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const log = watch(context);
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(html).href);
+      await page.waitForSelector('#chart-4 canvas');
+      assert.equal(await page.locator('.chart canvas').count(), 5);
+      assert.match((await page.textContent('p.meta')) ?? '', /headers host: mnist\.example\.com/);
+      // The windows table names each level by its concurrency.
+      const levels = await page.locator('h2:has-text("Windows") + table tr td:first-child').allTextContents();
+      assert.deepEqual([...new Set(levels)], ['1', '4', '7']);
+      await page.screenshot({ path: join(SCREENSHOTS, 'bench-report.png'), fullPage: true });
+      assert.deepEqual(log.errors, []);
+      assert.deepEqual(
+        log.urls.filter((u) => !u.startsWith('file://')),
+        [],
+        'nothing fetched',
+      );
+    } finally {
+      await browser.close();
+      await server.stop();
+      tmp.cleanup();
+    }
   });
 });
