@@ -170,7 +170,7 @@ export function upCommand(): Command {
     )
     .option(
       '--admin-port <port>',
-      'serve the admin API (/_flotilla/…) on its own port instead of the gateway port',
+      'serve the admin API (/_flotilla/…) and the dashboard (/_flotilla/ui) on their own port instead of the gateway port',
       parsePort,
     )
     .option('--host <address>', 'address to bind; stays on loopback unless told otherwise', '127.0.0.1')
