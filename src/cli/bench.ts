@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   BenchArgumentError,
@@ -192,6 +193,7 @@ async function run(f: BenchFlags): Promise<number> {
     endpoints: targets.map((t) => t.name),
     payload: source,
     payloads: payloads.length,
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
     plan,
   };
   const tty = process.stderr.isTTY === true;
@@ -229,10 +231,18 @@ async function run(f: BenchFlags): Promise<number> {
     client_cpu_us_per_request:
       result.requests === 0 ? 0 : Math.round(((cpu.user + cpu.system) / result.requests) * 100) / 100,
   };
-  if (f.json !== undefined) writeFileSync(f.json, `${JSON.stringify(json, null, 2)}\n`);
-  if (f.csv !== undefined) writeFileSync(f.csv, benchCsv(result, ctx));
-  if (f.html !== undefined) writeFileSync(f.html, benchHtml(result, ctx));
+  const written: string[] = [];
+  const write = (file: string | undefined, text: () => string): void => {
+    if (file === undefined) return;
+    writeFileSync(file, text());
+    written.push(resolve(file));
+  };
+  write(f.json, () => `${JSON.stringify(json, null, 2)}\n`);
+  write(f.csv, () => benchCsv(result, ctx));
+  write(f.html, () => benchHtml(result, ctx));
   process.stdout.write(benchTable(result, ctx));
+  // Where every report went, so it can be opened without searching (relative paths resolved).
+  for (const file of written) process.stdout.write(`wrote ${file}\n`);
   if (result.requests > 0 && result.errors === result.requests) {
     const first = result.errorKinds.keys().next().value ?? 'failed';
     process.stderr.write(`flotilla bench: every request failed (${first})\n`);
@@ -288,7 +298,7 @@ export function benchCommand(): Command {
     )
     .option(
       '--shape <name:dims>',
-      'shape of a random input, e.g. image:1,784 (repeatable; -1 dims default to 1)',
+      "shape of a random input, e.g. image:1,784 (repeatable); default: a free batch dimension is 1, other free dimensions take the model's typical_shapes",
       collect,
     )
     .option(

@@ -6,6 +6,7 @@ import { checkStaticOnly, createDnsResolver, Gateway } from '../gateway/index.js
 import type { ServiceFile } from '../spec/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import { addConnectionFlags, type ConnectionFlags, connectionFlags } from './connection-flags.js';
+import { DASHBOARD_PATH, dashboardFor } from './dashboard.js';
 import { parseBytes, parsePort } from './parse-options.js';
 import { checkPorts } from './ports.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
@@ -52,8 +53,10 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
   const path = resolve(options.config);
   const random = systemRandom;
   const tls = watchCertificates(options.tls, logger);
+  // The latest file read (admin reload, SIGHUP), for the dashboard's SLO lines.
+  let file = await loadServiceFile(path);
   const gw = new Gateway(
-    await loadServiceFile(path),
+    file,
     {
       host: options.host,
       port: options.port,
@@ -72,10 +75,20 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
       random,
       logger,
       balancer: balancerFactory(random),
-      load: () => loadServiceFile(path),
+      load: async () => {
+        file = await loadServiceFile(path);
+        return file;
+      },
       dnsResolver: () => createDnsResolver({ server: options.dnsServer }),
     },
   );
+  const dashboard = dashboardFor(gw, {
+    adminToken: options.adminToken,
+    file: () => file,
+    secure: tls !== undefined,
+    logger,
+  });
+  gw.attachUi(dashboard);
   // Signal handlers go in before `listening` is announced: a signal sent right after it must not be lost.
   process.on('SIGHUP', () => {
     gw.reload().catch((err: unknown) => logger.error('reload failed', { error: (err as Error).message }));
@@ -88,6 +101,7 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
     }
     stopping = true;
     logger.info('draining', { signal });
+    dashboard.close();
     void gw.close().then(() => {
       logger.info('stopped');
       process.exit(0);
@@ -96,8 +110,10 @@ export async function gateway(options: GatewayCliOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   const address = await gw.listen();
+  dashboard.start();
   logger.info('listening', {
     http: `${scheme(tls)}://${options.host}:${address.port}`,
+    dashboard: `${scheme(tls)}://${options.host}:${address.port}${DASHBOARD_PATH}`,
     grpc: gw.grpcAddress ? `${options.host}:${gw.grpcAddress.port}` : undefined,
     config: path,
     services: gw

@@ -26,6 +26,8 @@ export interface BannerReach {
   readonly context?: string;
   /** `flotilla` or `npx flotilla` (cliCommand). Default `flotilla`. */
   readonly cli?: string;
+  /** Where the dashboard is served (`/_flotilla/ui` on the admin listener). */
+  readonly dashboardUrl?: string;
 }
 
 /** How a service is reached through the gateway: its path prefix, or a Host header. */
@@ -77,6 +79,11 @@ export function upBanner(
     '',
     `flotilla up: ${file.services.length} service(s) from ${file.file}`,
     `  gateway  ${url}${grpcPort !== undefined ? `   gRPC 127.0.0.1:${grpcPort}` : ''}`,
+    ...(reach.dashboardUrl !== undefined
+      ? [
+          `  dashboard ${reach.dashboardUrl}   (sign in with the admin token: --admin-token, or "token" in ${reach.context !== undefined ? `~/.flotilla/up/${reach.context}.json` : 'the context file'})`,
+        ]
+      : []),
   ];
   if (reach.context !== undefined)
     lines.push(`  context  ${reach.context}   (the admin commands below name it: other flotilla up may run)`);

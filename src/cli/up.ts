@@ -13,6 +13,7 @@ import {
   LocalOrchestrator,
 } from '../orchestrator/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
+import { DASHBOARD_PATH, dashboardFor } from './dashboard.js';
 import { parsePort, parsePositiveInt } from './parse-options.js';
 import { checkPorts, upPorts } from './ports.js';
 import { balancerFactory, readServiceFile } from './service-file.js';
@@ -123,10 +124,18 @@ export async function up(options: UpOptions): Promise<void> {
     },
   );
   gateway.attachControl(fleet);
+  const dashboard = dashboardFor(gateway, {
+    adminToken: token,
+    file: () => file,
+    fleet,
+    secure: options.adminPort === undefined && tls !== undefined,
+    logger,
+  });
   const admin =
     options.adminPort === undefined
       ? undefined
-      : createServer((req, res) => void handleAdmin(req, res, gateway, token, logger));
+      : createServer((req, res) => void handleAdmin(req, res, gateway, token, logger, dashboard));
+  if (!admin) gateway.attachUi(dashboard);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -149,6 +158,9 @@ export async function up(options: UpOptions): Promise<void> {
     }, options.drainTimeoutMs);
     deadline.unref();
     void (async () => {
+      // The dashboard's streams never end by themselves: closed first, so draining does not wait on them.
+      dashboard.close();
+      // Requests in flight finish on their replicas first; only then do the replicas stop.
       await gateway.close();
       admin?.close();
       await orchestrator.close();
@@ -166,6 +178,7 @@ export async function up(options: UpOptions): Promise<void> {
   const address = await gateway.listen();
   const adminAddress = admin ? await listenAdmin(admin, options.adminPort ?? 0, options.host) : undefined;
   fleet.start();
+  dashboard.start();
   const url = `${scheme(tls)}://${options.host}:${address.port}`;
   const adminUrl = adminAddress ? `http://${options.host}:${adminAddress.port}` : url;
   const context = await writeUpContext({ url, adminUrl, token, pid: process.pid, file: path }).catch(
@@ -175,11 +188,16 @@ export async function up(options: UpOptions): Promise<void> {
     http: url,
     grpc: gateway.grpcAddress ? `${options.host}:${gateway.grpcAddress.port}` : undefined,
     admin: adminUrl,
+    dashboard: `${adminUrl}${DASHBOARD_PATH}`,
     config: path,
     services: file.services.map((s) => s.name).join(','),
   });
   process.stdout.write(
-    upBanner(file, url, gateway.grpcAddress?.port, { ...(context ? { context } : {}), cli: cliCommand() }),
+    upBanner(file, url, gateway.grpcAddress?.port, {
+      ...(context ? { context } : {}),
+      cli: cliCommand(),
+      dashboardUrl: `${adminUrl}${DASHBOARD_PATH}`,
+    }),
   );
 }
 
@@ -198,7 +216,7 @@ export function upCommand(): Command {
     )
     .option(
       '--admin-port <port>',
-      'serve the admin API (/_flotilla/…) on its own port instead of the gateway port',
+      'serve the admin API (/_flotilla/…) and the dashboard (/_flotilla/ui) on their own port instead of the gateway port',
       parsePort,
     )
     .option('--host <address>', 'address to bind; stays on loopback unless told otherwise', '127.0.0.1')

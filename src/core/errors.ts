@@ -173,6 +173,12 @@ export const ERROR_CATALOGUE = {
     grpc: 'PERMISSION_DENIED',
     summary: 'Admin endpoints are off because no admin token is set.',
   },
+  FLT_CSRF_REJECTED: {
+    http: 403,
+    grpc: 'PERMISSION_DENIED',
+    summary:
+      "A dashboard session's state-changing call without the session's CSRF header or from another Origin.",
+  },
   FLT_MODEL_LOAD_FAILED: { http: 500, grpc: 'INTERNAL', summary: 'A model version failed to load.' },
   FLT_INFERENCE_FAILED: {
     http: 500,

@@ -15,7 +15,7 @@ import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/inde
 import { parseJsonBody } from '../protocol/oip-rest/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
-import { ADMIN_PREFIX, type AdminTarget, handleAdmin } from './admin/admin-routes.js';
+import { ADMIN_PREFIX, type AdminTarget, type AdminUi, handleAdmin } from './admin/admin-routes.js';
 import type { Balancer } from './balancing/balancer.js';
 import { createDnsResolver, type DnsResolver } from './discovery/dns-resolver.js';
 import { FrontDoor } from './front-door.js';
@@ -115,6 +115,7 @@ export class Gateway implements AdminTarget {
   private readonly grpc: GrpcFront | undefined;
   private control: GatewayControl | undefined;
   private resolver: DnsResolver | undefined;
+  private ui: AdminUi | undefined;
 
   constructor(
     file: ServiceFile,
@@ -155,7 +156,7 @@ export class Gateway implements AdminTarget {
       handle: (req, res) => {
         res.once('close', requestClosed);
         if (options.adminOnDataPort !== false && req.url?.startsWith(ADMIN_PREFIX))
-          void handleAdmin(req, res, this, options.adminToken, deps.logger);
+          void handleAdmin(req, res, this, options.adminToken, deps.logger, this.ui);
         else front(req, res);
       },
     });
@@ -211,6 +212,11 @@ export class Gateway implements AdminTarget {
   /** Gives the admin API `flotilla up`'s controls (status, scale, rollout). */
   attachControl(control: GatewayControl): void {
     this.control = control;
+  }
+
+  /** Serves the dashboard on the admin API of the data port (when the admin API is there). */
+  attachUi(ui: AdminUi): void {
+    this.ui = ui;
   }
 
   status(): unknown {

@@ -78,6 +78,11 @@ const modelConfigSchema = z.strictObject({
   version_labels: z.record(z.string(), z.int().min(1)).default({}),
   /** On by default when max_batch_size > 0; `false` turns it off. */
   dynamic_batching: z.union([z.literal(false), dynamicBatching]).optional(),
+  /**
+   * A shape each input with free (-1) dimensions typically takes, by input name: what
+   * `flotilla bench` sends as random payloads (ocr_cls's `x` is a text line, [1, 3, 48, 192]).
+   */
+  typical_shapes: z.record(z.string().min(1), z.array(z.int().min(1)).min(1)).optional(),
   /** Free-form settings handed to a js backend's module. */
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
@@ -102,6 +107,8 @@ export interface ModelConfig {
   /** Version labels (`version_labels`): label -> version number; empty when none. */
   readonly versionLabels: Readonly<Record<string, number>>;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** `typical_shapes`: a concrete shape per input name, for inputs with free dimensions. */
+  readonly typicalShapes?: Readonly<Record<string, readonly number[]>>;
   /** Dynamic batching settings, or undefined when the model does not batch. */
   readonly dynamicBatching?: DynamicBatchingConfig;
 }
@@ -171,6 +178,7 @@ export function parseModelConfig(raw: unknown, file: string): ModelConfig {
     ...(c.labels ? { labels: c.labels } : {}),
     versionLabels: c.version_labels,
     parameters: c.parameters,
+    ...(c.typical_shapes ? { typicalShapes: c.typical_shapes } : {}),
     ...(batching && c.max_batch_size > 0
       ? {
           dynamicBatching: {

@@ -219,9 +219,12 @@ describe('flotilla bench against flotilla serve (mnist)', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /concurrency\s+req\/s\s+sent\/s\s+p50 ms/);
     assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 2);
+    // Every file written is named at the end, by its absolute path.
+    assert.match(run.stdout, new RegExp(`^wrote ${csv}\n^wrote ${html}$`, 'm'));
     const page = readFileSync(html, 'utf8');
-    assert.match(page, /<svg /);
-    assert.doesNotMatch(page, /<script|<link|\ssrc=/i);
+    // Self-contained: the dashboard's charts with uPlot inlined, nothing fetched.
+    assert.match(page, /<div class="chart" id="chart-0">/);
+    assert.doesNotMatch(page, /<link|<script[^>]*\ssrc=/i);
   });
 
   it('bad arguments exit 2 with one clear line, no stack trace', async () => {

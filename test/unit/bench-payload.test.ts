@@ -134,6 +134,40 @@ describe('payloads', () => {
     );
   });
 
+  // Regression: ocr_cls's x [-1,3,-1,-1] was sent as a 1×1 image and reported ~3× its real rate.
+  it('free dimensions besides the batch take the typical shape, else are refused with --shape named', () => {
+    const x = { name: 'x', datatype: 'FP32' as const, shape: [-1, 3, -1, -1] };
+    assert.throws(
+      () => randomInputs([x], new Map(), seededRandom(1)),
+      (err: Error) =>
+        err instanceof BenchArgumentError &&
+        err.message ===
+          'input "x" has free dimensions [-1,3,-1,-1] and the model declares no typical_shapes: give one with --shape x:N,3,N,N',
+    );
+    const typical = randomInputs([{ ...x, typicalShape: [1, 3, 48, 192] }], new Map(), seededRandom(1));
+    assert.deepEqual(typical[0]!.shape, [1, 3, 48, 192]);
+    // --shape wins over the typical shape; a typical shape that does not fit is not used.
+    const given = randomInputs(
+      [{ ...x, typicalShape: [1, 3, 48, 192] }],
+      new Map([['x', [2, 3, 32, 64]]]),
+      seededRandom(1),
+    );
+    assert.deepEqual(given[0]!.shape, [2, 3, 32, 64]);
+    assert.throws(
+      () => randomInputs([{ ...x, typicalShape: [1, 4, 48, 192] }], new Map(), seededRandom(1)),
+      /--shape x:/,
+    );
+    const meta = parseModelMetadata(
+      {
+        name: 'ocr_cls',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1], typical_shape: [1, 3, 48, 192] }],
+        outputs: [],
+      },
+      'metadata',
+    );
+    assert.deepEqual(meta.inputs[0]!.typicalShape, [1, 3, 48, 192]);
+  });
+
   it('reads --input-data as an OIP body or as named tensors', () => {
     const oip = parseInputData(
       '{"inputs":[{"name":"image","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}',

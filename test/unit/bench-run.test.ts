@@ -9,6 +9,7 @@ import {
   benchTable,
   niceTicks,
   type OutcomeCallback,
+  reportCharts,
   runBench,
   type Target,
 } from '../../src/bench/index.js';
@@ -186,8 +187,28 @@ describe('runBench', () => {
     assert.match(csv[0]!, /^concurrency,stable,windows,requests,errors,throughput/);
     const html = benchHtml(r, c);
     assert.ok(html.startsWith('<!doctype html>'));
-    assert.equal((html.match(/<svg /g) ?? []).length, 5);
-    assert.doesNotMatch(html, /<script|<link|\ssrc=|@import|url\(/i);
+    // Self-contained: uPlot and the dashboard's chart code inlined, nothing fetched.
+    assert.equal((html.match(/<div class="chart" id="chart-\d+">/g) ?? []).length, 5);
+    assert.doesNotMatch(html, /<link|<script[^>]*\ssrc=|@import|url\(/i);
+    assert.match(html, /globalThis\.FlotillaCharts/);
+    const charts = reportCharts(r, c);
+    assert.deepEqual(
+      charts.map((x) => x.title),
+      [
+        'Latency per window',
+        'Throughput per window',
+        'Latency by percentile (whole run)',
+        'Throughput by concurrency',
+        'p99 latency by concurrency',
+      ],
+    );
+    // Level markers and the windows table name the concurrency, not the level's index.
+    assert.ok(
+      charts[0]!.markers!.every((m) => /^concurrency \d+$/.test(m.label)),
+      JSON.stringify(charts[0]!.markers),
+    );
+    const firstRow = /<tr><td>(\d+)<\/td><td>1<\/td>/.exec(html.slice(html.indexOf('<h2>Windows</h2>')));
+    assert.equal(Number(firstRow?.[1]), r.levels[0]!.value);
     assert.match(benchTable(r, c), /concurrency\s+req\/s/);
   });
 });

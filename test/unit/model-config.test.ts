@@ -90,7 +90,13 @@ describe('model config', () => {
     const c = parseModelConfigYaml('inputs: [{ name: x, datatype: TYPE_FP32, shape: [-1, 4] }]', 'f');
     assert.equal(c.inputs?.[0]?.datatype, 'FP32');
   });
+  it('reads typical_shapes (what bench sends for free dimensions)', () => {
+    const c = parseModelConfigYaml('typical_shapes: { x: [1, 3, 48, 192] }', 'f');
+    assert.deepEqual(c.typicalShapes, { x: [1, 3, 48, 192] });
+    assert.equal(parseModelConfigYaml('', 'f').typicalShapes, undefined);
+  });
   const bad: [string, RegExp][] = [
+    ['typical_shapes: { x: [1, -1] }', /typical_shapes\.x\[1\]/],
     ['backend: tensorflow', /m\/config\.yaml: backend: .*"tensorflow"/],
     ['version_policy: { latest: 0 }', /version_policy/],
     ['max_batch_size: -1', /max_batch_size: .*\(got -1\)/],

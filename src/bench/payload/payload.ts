@@ -8,11 +8,16 @@ export interface Payload {
   readonly labels?: readonly string[];
 }
 
+/** A model input, with the shape its config declares as typical when it has free dimensions. */
+export interface InputSpec extends TensorSpec {
+  readonly typicalShape?: readonly number[];
+}
+
 /** What a model takes and gives (from its OIP metadata). */
 export interface ModelMetadata {
   readonly name: string;
   readonly versions: readonly string[];
-  readonly inputs: readonly TensorSpec[];
+  readonly inputs: readonly InputSpec[];
   readonly outputs: readonly TensorSpec[];
 }
 
@@ -20,7 +25,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function specList(value: unknown, where: string): TensorSpec[] {
+function specList(value: unknown, where: string): InputSpec[] {
   if (!Array.isArray(value)) throw new BenchArgumentError(`${where}: expected a list of tensors`);
   return value.map((t, i) => {
     const name = isObject(t) ? t['name'] : undefined;
@@ -35,7 +40,12 @@ function specList(value: unknown, where: string): TensorSpec[] {
       throw new BenchArgumentError(
         `${where}[${i}]: expected {name, datatype, shape}, got ${JSON.stringify(t)}`,
       );
-    return { name, datatype, shape: shape.map(Number) };
+    const typical = isObject(t) ? t['typical_shape'] : undefined;
+    const typicalShape =
+      Array.isArray(typical) && typical.length > 0 && typical.every((d) => Number.isInteger(d) && d > 0)
+        ? (typical as number[])
+        : undefined;
+    return { name, datatype, shape: shape.map(Number), ...(typicalShape ? { typicalShape } : {}) };
   });
 }
 

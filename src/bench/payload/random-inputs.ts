@@ -8,17 +8,27 @@ import {
   toHalfBits,
 } from '../../core/index.js';
 import { BenchArgumentError } from '../errors.js';
+import type { InputSpec } from './payload.js';
+
+const fits = (spec: TensorSpec, shape: readonly number[]): boolean =>
+  shape.length === spec.shape.length && shape.every((d, i) => spec.shape[i]! < 0 || spec.shape[i] === d);
 
 /**
  * The concrete shape to send for an input: the override from `--shape` when given (it must fit the
- * model's shape, -1 matching any size), else the model's shape with every -1 as 1.
+ * model's shape, -1 matching any size); else the model's shape when only its first (batch)
+ * dimension is free, as a batch of one; else the typical shape the model's config declares. An
+ * input with other free dimensions and no typical shape is refused: filling them with 1 (a 1×1
+ * image) measures a model doing almost nothing.
  */
-export function concreteShape(spec: TensorSpec, override: readonly number[] | undefined): number[] {
-  if (!override) return spec.shape.map((d) => (d < 0 ? 1 : d));
-  const fits =
-    override.length === spec.shape.length &&
-    override.every((d, i) => spec.shape[i]! < 0 || spec.shape[i] === d);
-  if (!fits)
+export function concreteShape(spec: InputSpec, override: readonly number[] | undefined): number[] {
+  if (!override) {
+    if (spec.shape.slice(1).every((d) => d >= 0)) return spec.shape.map((d) => (d < 0 ? 1 : d));
+    if (spec.typicalShape && fits(spec, spec.typicalShape)) return [...spec.typicalShape];
+    throw new BenchArgumentError(
+      `input "${spec.name}" has free dimensions [${spec.shape.join(',')}] and the model declares no typical_shapes: give one with --shape ${spec.name}:${spec.shape.map((d) => (d < 0 ? 'N' : d)).join(',')}`,
+    );
+  }
+  if (!fits(spec, override))
     throw new BenchArgumentError(
       `--shape ${spec.name}:${override.join(',')}: the model's input "${spec.name}" is [${spec.shape.join(',')}] (-1 is any size)`,
     );
@@ -56,7 +66,7 @@ function randomData(datatype: Datatype, n: number, random: Random): Tensor['data
 
 /** Random tensors of the right shape and datatype for every model input (floats in [0, 1)). */
 export function randomInputs(
-  specs: readonly TensorSpec[],
+  specs: readonly InputSpec[],
   shapes: ReadonlyMap<string, readonly number[]>,
   random: Random,
 ): Tensor[] {

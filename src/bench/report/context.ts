@@ -12,6 +12,8 @@ export interface BenchContext {
   readonly payload: string;
   /** Payloads sent round robin. */
   readonly payloads: number;
+  /** Extra request headers sent (`--header`, e.g. `host`), by lower-case name. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly plan: BenchPlan;
 }
 

@@ -33,6 +33,17 @@ export interface AdminTarget {
   rollout(service: string, action: 'start' | 'promote' | 'rollback'): Promise<unknown>;
 }
 
+/** The dashboard on the admin listener (src/ui implements it; the cli wires it in). */
+export interface AdminUi {
+  /** Answers a request under `ui` (`path` is without the admin prefix). */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
+  /**
+   * Whether the request is signed in through a dashboard session instead of the bearer token;
+   * throws (403) for a session whose state-changing call fails the CSRF guard.
+   */
+  signedIn(req: IncomingMessage): boolean;
+}
+
 const ROLLOUT_ACTIONS = ['start', 'promote', 'rollback'] as const;
 
 function scaleOf(body: unknown): { replicas: number; force: boolean } {
@@ -104,7 +115,8 @@ function weightsOf(body: unknown): Readonly<Record<string, number>> | string {
  * The admin API: `GET metrics` (open, like the model server's /metrics), and behind the bearer
  * token `GET routes`, `GET state`, `PUT services/{name}/weights`, `POST reload`; under
  * `flotilla up` also `GET status`, `PUT services/{name}/variants/{tag}/scale` and
- * `POST services/{name}/rollout`.
+ * `POST services/{name}/rollout`. With a dashboard (`ui`), its page lives under `ui`, and its
+ * signed-in session (cookie plus CSRF header) stands in for the bearer token.
  */
 export async function handleAdmin(
   req: IncomingMessage,
@@ -112,6 +124,7 @@ export async function handleAdmin(
   target: AdminTarget,
   token: string | undefined,
   logger: Logger,
+  ui?: AdminUi,
 ): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -124,7 +137,11 @@ export async function handleAdmin(
       res.end(m.body);
       return;
     }
-    checkAdminToken(req.headers.authorization, token, 'gateway');
+    if (ui && (path === 'ui' || path.startsWith('ui/'))) {
+      await ui.handle(req, res, path);
+      return;
+    }
+    if (!ui?.signedIn(req)) checkAdminToken(req.headers.authorization, token, 'gateway');
     const weights = /^services\/([^/]+)\/weights$/.exec(path);
     const scale = /^services\/([^/]+)\/variants\/([^/]+)\/scale$/.exec(path);
     const rollout = /^services\/([^/]+)\/rollout$/.exec(path);

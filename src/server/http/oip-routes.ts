@@ -126,7 +126,17 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
       name: m.name,
       versions: m.versions,
       platform: m.platform,
-      inputs: m.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
+      // `typical_shape` is Flotilla's own field (clients ignore unknown keys): what bench sends.
+      inputs: m.inputs.map((t) => {
+        const typical =
+          m.typicalShapes && Object.hasOwn(m.typicalShapes, t.name) ? m.typicalShapes[t.name] : undefined;
+        return {
+          name: t.name,
+          datatype: t.datatype,
+          shape: t.shape,
+          ...(typical ? { typical_shape: typical } : {}),
+        };
+      }),
       outputs: m.outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
     });
   };

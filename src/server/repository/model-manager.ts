@@ -73,6 +73,8 @@ export interface ModelMetadata {
   readonly platform: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** The config's `typical_shapes`, by input name (shown as each input's `typical_shape`). */
+  readonly typicalShapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** One row of the repository index (Triton's repository extension). */
@@ -494,6 +496,7 @@ export class ModelManager {
       platform: PLATFORM[slot.config.backend],
       inputs: slot.inputs,
       outputs: slot.outputs,
+      ...(slot.config.typicalShapes ? { typicalShapes: slot.config.typicalShapes } : {}),
     };
   }
 
