@@ -4,7 +4,7 @@
  *
  * Conventions (also in docs/README.md):
  * - The blocks of a page run in order, in one temporary folder per page holding links to the
- *   checkout's `examples/`, `bin/`, `dist/` and `node_modules/` (a later block may use what an earlier one wrote,
+ *   checkout's `examples/`, `bin/`, `dist/`, `proto/`, `test/` and `node_modules/` (a later block may use what an earlier one wrote,
  *   e.g. certificates); what they write lands there and is removed. `FLOTILLA_HOME` is a folder of
  *   its own. A block runs under `set -eo pipefail`: a failing command or pipe fails it.
  * - `flotilla`, `npx flotilla` and `node bin/flotilla.js` run the checkout's CLI; `npm start` runs
@@ -112,6 +112,9 @@ function workspace(): { dir: string; env: NodeJS.ProcessEnv } {
   symlinkSync(join(ROOT, 'examples'), join(dir, 'examples'));
   symlinkSync(join(ROOT, 'bin'), join(dir, 'bin'));
   symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
+  // Protocol definitions (a gRPC client loads them) and test fixtures the docs render as examples.
+  symlinkSync(join(ROOT, 'proto'), join(dir, 'proto'));
+  symlinkSync(join(ROOT, 'test'), join(dir, 'test'));
   // `npm:` model files resolve from the repository's folder upwards, as in the checkout.
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const shims = join(dir, '.shims');
