@@ -29,10 +29,15 @@ const program = new Command()
 
 const serveCommand = addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
-  .requiredOption(
+  .option(
     '--model-repository <dir>',
     'repository folder: <dir>/<model>/config.yaml and numbered version folders',
   )
+  .option(
+    '--model-dir <dir>',
+    "serve one model from its own folder instead of a repository: numbered version folders, or the model file itself (KServe's /mnt/models); config.yaml optional",
+  )
+  .option('--model-name <name>', 'the name clients call the --model-dir model by')
   .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
   .option(
     '--grpc-port <port>',
@@ -96,9 +101,17 @@ addConnectionFlags(serveCommand)
     1,
   )
   .action(async (opts: Record<string, unknown>) => {
+    const { modelSource } = await import('./serve-source.js');
+    const source = modelSource({
+      modelRepository: opts['modelRepository'] as string | undefined,
+      modelDir: opts['modelDir'] as string | undefined,
+      modelName: opts['modelName'] as string | undefined,
+      models: opts['models'] as string[] | undefined,
+    });
+    if ('usage' in source) return serveCommand.error(`flotilla serve: ${source.usage}`, { exitCode: 2 });
     const { serve } = await import('./serve.js');
     await serve({
-      modelRepository: opts['modelRepository'] as string,
+      source,
       httpPort: opts['httpPort'] as number,
       grpcPort: opts['grpcPort'] as number,
       grpcMaxMessage: opts['grpcMaxMessage'] as number,

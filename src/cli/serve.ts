@@ -34,12 +34,14 @@ import {
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import type { ConnectionFlags } from './connection-flags.js';
+import type { ModelSource } from './serve-source.js';
 import { watchCertificates } from './tls-flags.js';
 import { VERSION } from './version.js';
 
 /** Flags of `flotilla serve`, parsed. */
 export interface ServeOptions extends ConnectionFlags {
-  readonly modelRepository: string;
+  /** A repository (`--model-repository`), or one model's folder (`--model-dir`, `--model-name`). */
+  readonly source: ModelSource;
   readonly httpPort: number;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
   readonly grpcPort: number;
@@ -61,10 +63,11 @@ export interface ServeOptions extends ConnectionFlags {
   readonly tls?: ServerTlsFiles | undefined;
 }
 
-function checkRepository(dir: string): string {
-  const root = resolve(dir);
+function checkSource(source: ModelSource): string {
+  const root = resolve(source.dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new ConfigError('--model-repository', `${root} is not a directory`);
+    const flag = source.kind === 'repository' ? '--model-repository' : '--model-dir';
+    throw new ConfigError(flag, `${root} is not a directory`);
   }
   return root;
 }
@@ -77,7 +80,7 @@ function whenParentExits(then: () => void): void {
 
 /** `--processes N`: this process only starts, restarts and drains the N server processes. */
 function servePrimary(options: ServeOptions, logger: Logger): void {
-  checkRepository(options.modelRepository);
+  checkSource(options.source);
   const group = new ProcessGroup(options.processes!, logger);
   let stopping = false;
   const stop = (signal: string, code = 0): void => {
@@ -136,7 +139,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     servePrimary(options, logger);
     return;
   }
-  const root = checkRepository(options.modelRepository);
+  const root = checkSource(options.source);
   tuneHeapForServing();
   const inGroup = cluster.isWorker;
   // gRPC keeps message limits in a signed 32-bit integer.
@@ -152,6 +155,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const manager = new ModelManager(
     {
       root,
+      ...(options.source.kind === 'model' ? { singleModel: options.source.name } : {}),
       ...(options.models ? { models: options.models } : {}),
       configOverrides: parseConfigOverrides(options.modelConfigs ?? []),
     },
@@ -266,7 +270,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   logger.info('listening', {
     http: `${scheme(tls)}://${options.host}:${address.port}`,
     grpc: grpcAddress(options.host, grpcPort),
-    repository: root,
+    [options.source.kind === 'repository' ? 'repository' : 'model']:
+      options.source.kind === 'repository' ? root : `${options.source.name}=${root}`,
     ...(inGroup ? { pid: process.pid } : {}),
   });
   member?.listening();
