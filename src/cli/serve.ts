@@ -30,6 +30,7 @@ import {
   type RepositoryOp,
   RepositoryPoller,
   Router,
+  SinglePortListener,
   tuneHeapForServing,
 } from '../server/index.js';
 import { type ServerTlsFiles, scheme } from '../tls/index.js';
@@ -43,6 +44,11 @@ export interface ServeOptions extends ConnectionFlags {
   /** A repository (`--model-repository`), or one model's folder (`--model-dir`, `--model-name`). */
   readonly source: ModelSource;
   readonly httpPort: number;
+  /**
+   * `--port`: one port for REST over HTTP/1.1 and everything over HTTP/2 (gRPC, and REST over
+   * h2c), told apart by the connection preface, instead of `httpPort` and `grpcPort`.
+   */
+  readonly port?: number | undefined;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
   readonly grpcPort: number;
   /** Largest gRPC request message received, in bytes (answers are not limited). */
@@ -212,6 +218,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
 
   let grpc: InstanceType<Awaited<ReturnType<typeof loadGrpcServer>>> | undefined;
+  let shared: SinglePortListener | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -224,7 +231,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     poller.close();
     void (async () => {
       // Both front ends finish their calls in flight before the models unload under them.
-      await Promise.all([http.close(), grpc?.close()]);
+      await Promise.all([shared?.close(), http.close(), grpc?.close()]);
       await manager.close();
       logger.info('stopped');
       process.exit(0);
@@ -252,23 +259,41 @@ export async function serve(options: ServeOptions): Promise<void> {
   const loaded = manager.start();
   loaded.catch(() => undefined);
   if (inGroup) await loaded.catch(() => undefined);
-  const address = await http.listen();
-  const GrpcServer = await loadGrpcServer();
-  grpc = new GrpcServer(
-    { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
-    {
-      manager,
-      service,
-      adminToken: options.adminToken,
-      serverVersion: VERSION,
-      accepting: () => accepting,
-      logger,
-      ...(repository ? { repository } : {}),
-    },
-  );
-  const grpcPort = (await grpc.start()).port;
+  const grpcDeps = {
+    manager,
+    service,
+    adminToken: options.adminToken,
+    serverVersion: VERSION,
+    accepting: () => accepting,
+    logger,
+    ...(repository ? { repository } : {}),
+  };
+  const grpcOptions = { host: options.host, maxMessageBytes: options.grpcMaxMessage, tls };
+  let httpUrl: string;
+  let grpcPort: number;
+  if (options.port !== undefined) {
+    // One port: gRPC must be there before the first HTTP/2 connection is handed to it.
+    const GrpcServer = await loadGrpcServer();
+    const h2 = new GrpcServer(
+      { ...grpcOptions, port: 0, otherStreams: (stream, headers) => http.serveHttp2Stream(stream, headers) },
+      grpcDeps,
+    );
+    grpc = h2;
+    shared = new SinglePortListener(
+      { host: options.host, port: options.port, sniffTimeoutMs: options.headerTimeoutMs },
+      { http1: (socket) => http.accept(socket), http2: h2.injector() },
+    );
+    grpcPort = await shared.listen();
+    httpUrl = `${scheme(tls)}://${options.host}:${grpcPort}`;
+  } else {
+    const address = await http.listen();
+    httpUrl = `${scheme(tls)}://${options.host}:${address.port}`;
+    const GrpcServer = await loadGrpcServer();
+    grpc = new GrpcServer({ ...grpcOptions, port: options.grpcPort }, grpcDeps);
+    grpcPort = (await grpc.start()).port;
+  }
   logger.info('listening', {
-    http: `${scheme(tls)}://${options.host}:${address.port}`,
+    http: httpUrl,
     grpc: grpcAddress(options.host, grpcPort),
     [options.source.kind === 'repository' ? 'repository' : 'model']:
       options.source.kind === 'repository' ? root : `${options.source.name}=${root}`,

@@ -17,6 +17,7 @@ export * from './repository/poller.js';
 export * from './repository/scan.js';
 export * from './repository/version-policy.js';
 export * from './request-bounds.js';
+export * from './single-port.js';
 export * from './validate-request.js';
 
 /**
