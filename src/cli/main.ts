@@ -18,6 +18,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   status: async () => (await import('./admin-commands.js')).statusCommand(),
   scale: async () => (await import('./admin-commands.js')).scaleCommand(),
   rollout: async () => (await import('./admin-commands.js')).rolloutCommand(),
+  render: async () => (await import('./render.js')).renderCommand(),
 };
 
 const program = new Command()

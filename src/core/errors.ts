@@ -210,6 +210,12 @@ export const ERROR_CATALOGUE = {
     summary:
       '`flotilla bench` could not reach the target (refused, unknown host or no answer) before starting.',
   },
+  FLT_RENDER_UNMAPPABLE: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary:
+      '`flotilla render` cannot express the input on the target: a field with no equivalent, a name that is not a DNS-1123 label, a flag missing or out of place; the message names field and target.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -123,8 +123,11 @@ const paddleServiceSchema = z.strictObject({
   status: z.unknown().optional(),
 });
 
-type PaddleService = z.output<typeof paddleServiceSchema>;
-type Endpoint = z.output<typeof endpointSchema>;
+/** One checked PaddleService, as written (ElasticServing's fields; `flotilla render` reads them all). */
+export type PaddleService = z.output<typeof paddleServiceSchema>;
+/** A PaddleService's `spec.default` or `spec.canary`. */
+export type PaddleEndpoint = z.output<typeof endpointSchema>;
+type Endpoint = PaddleEndpoint;
 
 const ENDPOINTS = ['default', 'canary'] as const;
 
@@ -134,8 +137,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** A Kubernetes object rather than a Flotilla service file (which never has `kind`). */
 const isManifest = (v: unknown): boolean => isObject(v) && 'kind' in v;
 
-/** What cannot run or scale here, in PaddleService terms; empty when the service maps. */
-function problems(ps: PaddleService): string[] {
+/** What no cluster would accept either, in PaddleService terms; empty when the service is sound. */
+function inconsistencies(ps: PaddleService): string[] {
   const out: string[] = [];
   const { spec } = ps;
   if (spec.canaryTrafficPercent !== undefined && spec.canary === undefined) {
@@ -145,10 +148,26 @@ function problems(ps: PaddleService): string[] {
   }
   for (const key of ENDPOINTS) {
     const e = spec[key];
-    if (e === undefined) continue;
-    if (e.command !== undefined && e.model !== undefined) {
+    if (e?.command !== undefined && e.model !== undefined)
       out.push(`spec.${key}: give command or model, not both`);
-    } else if (e.command === undefined && e.model === undefined) {
+  }
+  const { min, max } = paddleServiceScale(ps);
+  if (min > max) {
+    out.push(
+      `spec.service.minScale: minScale ${min} exceeds maxScale ${max}${ps.spec.service?.maxScale ? '' : ' (the default)'}`,
+    );
+  }
+  return out;
+}
+
+/** What cannot run or scale here (`flotilla up`), in PaddleService terms; empty when the service maps. */
+function problems(ps: PaddleService): string[] {
+  const out: string[] = [];
+  const { spec } = ps;
+  for (const key of ENDPOINTS) {
+    const e = spec[key];
+    if (e === undefined) continue;
+    if (e.command === undefined && e.model === undefined) {
       const add = `add command: "<command that listens on $PORT>" (or model: {repository, name, version}) to spec.${key}`;
       out.push(
         e.containerImage === undefined
@@ -168,16 +187,14 @@ function problems(ps: PaddleService): string[] {
       `spec.service.autoscaler: only kpa.autoscaling.knative.dev is supported by flotilla up's autoscaler (got "${s.autoscaler}")`,
     );
   }
-  const { min, max } = scaleOf(ps);
-  if (min > max) {
-    out.push(
-      `spec.service.minScale: minScale ${min} exceeds maxScale ${max}${s?.maxScale ? '' : ' (the default)'}`,
-    );
-  }
   return out;
 }
 
-function scaleOf(ps: PaddleService) {
+/**
+ * A PaddleService's autoscaling with ElasticServing's defaults applied, in Flotilla's terms
+ * (utilization as a fraction, the window as a duration string).
+ */
+export function paddleServiceScale(ps: PaddleService) {
   const d = PADDLE_SERVICE_DEFAULTS;
   const s = ps.spec.service ?? {};
   return {
@@ -200,7 +217,7 @@ function runs(e: Endpoint): Record<string, unknown> {
 function toRawService(ps: PaddleService): Record<string, unknown> {
   const { name, namespace = PADDLE_SERVICE_DEFAULTS.namespace } = ps.metadata;
   const { spec } = ps;
-  const scale = scaleOf(ps);
+  const scale = paddleServiceScale(ps);
   const canaryPercent = spec.canary
     ? (spec.canaryTrafficPercent ?? PADDLE_SERVICE_DEFAULTS.canaryTrafficPercent)
     : 0;
@@ -237,13 +254,19 @@ function checkMapped(
 }
 
 /**
- * Maps the parsed documents of a Kubernetes manifest onto a service file: every `PaddleService`
- * becomes a service, `Namespace` documents are skipped (so ElasticServing's sample reads as is),
- * empty documents are skipped like kubectl does, and anything else is an error. `file` names the
- * file in errors, which also name the document (counted from 1) and the PaddleService path.
+ * Reads the parsed documents of a Kubernetes manifest as PaddleServices, checked against
+ * ElasticServing's schema and for what no cluster would accept either (a canary percentage without a
+ * canary, min above max, a name used twice), but not for what `flotilla up` cannot run here: the
+ * container images `flotilla render` takes as they are. `Namespace` documents and empty documents are
+ * skipped like kubectl does; anything else is an error. `file` names the file in errors, which also
+ * name the document (counted from 1) and the PaddleService path. Each result comes with its errors'
+ * prefix (`document 2 (PaddleService name)`).
  */
-export function paddleServiceToServiceFile(docs: readonly unknown[], file: string): ServiceFile {
-  const services: Record<string, unknown> = {};
+export function readPaddleServices(
+  docs: readonly unknown[],
+  file: string,
+): { readonly service: PaddleService; readonly where: string }[] {
+  const out: { service: PaddleService; where: string }[] = [];
   const documentOf = new Map<string, number>();
   docs.forEach((doc, i) => {
     const n = i + 1;
@@ -264,7 +287,7 @@ export function paddleServiceToServiceFile(docs: readonly unknown[], file: strin
     const result = paddleServiceSchema.safeParse(doc);
     if (!result.success) throw new ConfigError(file, `${where}: ${formatIssues(result.error, doc)}`);
     const ps = result.data;
-    const found = problems(ps);
+    const found = inconsistencies(ps);
     if (found.length > 0) throw new ConfigError(file, `${where}: ${found.join('; ')}`);
     const { name } = ps.metadata;
     const other = documentOf.get(name);
@@ -275,19 +298,37 @@ export function paddleServiceToServiceFile(docs: readonly unknown[], file: strin
       );
     }
     documentOf.set(name, n);
-    const raw = toRawService(ps);
-    checkMapped(name, raw, ps.spec.canary !== undefined, file, where);
-    services[name] = raw;
+    out.push({ service: ps, where });
   });
-  if (documentOf.size === 0) throw new ConfigError(file, 'no PaddleService document');
+  if (out.length === 0) throw new ConfigError(file, 'no PaddleService document');
+  return out;
+}
+
+/**
+ * Maps the parsed documents of a Kubernetes manifest onto a service file for `flotilla up`: every
+ * `PaddleService` becomes a service (read by `readPaddleServices`), and one that cannot run on this
+ * machine (a container image without Flotilla's `command:` or `model:`) is an error.
+ */
+export function paddleServiceToServiceFile(docs: readonly unknown[], file: string): ServiceFile {
+  const services: Record<string, unknown> = {};
+  for (const { service: ps, where } of readPaddleServices(docs, file)) {
+    const found = problems(ps);
+    if (found.length > 0) throw new ConfigError(file, `${where}: ${found.join('; ')}`);
+    const raw = toRawService(ps);
+    checkMapped(ps.metadata.name, raw, ps.spec.canary !== undefined, file, where);
+    services[ps.metadata.name] = raw;
+  }
   return parseServiceFile({ services }, file);
 }
 
 /**
- * Reads a service file that is either Flotilla's own (one YAML document, `parseServiceFileYaml`'s
- * behaviour and errors unchanged) or Kubernetes manifests holding ElasticServing PaddleServices.
+ * The YAML documents of a file, parsed; `manifests` is true when they are Kubernetes objects
+ * (PaddleServices) rather than one Flotilla service file.
  */
-export function parseServiceYaml(text: string, file: string): ServiceFile {
+export function readYamlDocuments(
+  text: string,
+  file: string,
+): { readonly values: readonly unknown[]; readonly manifests: boolean } {
   const values: unknown[] = [];
   for (const doc of parseAllDocuments(text)) {
     const error = doc.errors[0];
@@ -299,15 +340,22 @@ export function parseServiceYaml(text: string, file: string): ServiceFile {
       throw new ConfigError(file, `not valid YAML: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (!values.some(isManifest)) {
+  const manifests = values.some(isManifest);
+  if (!manifests && values.length > 1) {
     // yaml's own message for this names its API (parseAllDocuments), which means nothing to a user.
-    if (values.length > 1) {
-      throw new ConfigError(
-        file,
-        `${values.length} YAML documents: a Flotilla service file is one document (several are read only as Kubernetes manifests with kind: PaddleService)`,
-      );
-    }
-    return parseServiceFileYaml(text, file);
+    throw new ConfigError(
+      file,
+      `${values.length} YAML documents: a Flotilla service file is one document (several are read only as Kubernetes manifests with kind: PaddleService)`,
+    );
   }
-  return paddleServiceToServiceFile(values, file);
+  return { values, manifests };
+}
+
+/**
+ * Reads a service file that is either Flotilla's own (one YAML document, `parseServiceFileYaml`'s
+ * behaviour and errors unchanged) or Kubernetes manifests holding ElasticServing PaddleServices.
+ */
+export function parseServiceYaml(text: string, file: string): ServiceFile {
+  const { values, manifests } = readYamlDocuments(text, file);
+  return manifests ? paddleServiceToServiceFile(values, file) : parseServiceFileYaml(text, file);
 }
