@@ -44,9 +44,14 @@ describe('modelSource: --model-repository, or --model-dir with --model-name', ()
       },
     ],
     [
-      '--models with one model',
-      { modelDir: '/mnt/models', modelName: 'm', models: ['m'] },
-      { usage: '--models selects from a repository; --model-dir serves one model' },
+      '--models pinning the one model',
+      { modelDir: '/mnt/models', modelName: 'm', models: ['m:2'] },
+      { kind: 'model', dir: '/mnt/models', name: 'm' },
+    ],
+    [
+      '--models naming another model',
+      { modelDir: '/mnt/models', modelName: 'm', models: ['x'] },
+      { usage: '--models x: with --model-dir, --models only pins a version of --model-name m (m:VERSION)' },
     ],
   ];
   for (const [name, flags, want] of cases) {
