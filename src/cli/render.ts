@@ -9,6 +9,7 @@ import {
   applyStep,
   objectFileName,
   parseModelSource,
+  RenderError,
   type RenderedObject,
   render,
   renderTargetNames,
@@ -58,7 +59,13 @@ export async function renderCli(file: string, o: RenderCliOptions): Promise<numb
       ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
     });
     if (o.out !== undefined) {
-      await writeOut(o.out, objects);
+      try {
+        await writeOut(o.out, objects);
+      } catch (err) {
+        throw new RenderError(`--out ${o.out}: cannot write the files: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
       process.stderr.write(`flotilla render: ${objects.length} objects and kustomization.yaml in ${o.out}\n`);
     } else {
       process.stdout.write(toYamlStream(objects));

@@ -224,18 +224,10 @@ function paddleResources(ps: PaddleService, e: PaddleEndpoint): PlanResources {
 }
 
 /**
- * A PaddleService's container image wins over Flotilla's `command:` stand-in: the stand-in is
- * what runs on one machine, the image what ElasticServing runs on the cluster.
+ * A PaddleService's container image wins over Flotilla's `command:` or `model:` stand-in: the
+ * stand-in is what runs on one machine, the image what ElasticServing runs on the cluster.
  */
 function paddleRuns(e: PaddleEndpoint, file: string, where: string): PlanRuns {
-  if (e.model) {
-    return {
-      kind: 'model',
-      name: e.model.name,
-      ...(e.model.version !== undefined ? { version: e.model.version } : {}),
-      with: [],
-    };
-  }
   if (e.containerImage !== undefined) {
     return {
       kind: 'container',
@@ -247,7 +239,15 @@ function paddleRuns(e: PaddleEndpoint, file: string, where: string): PlanRuns {
       ...(e.storageUri !== undefined ? { storageUri: e.storageUri } : {}),
     };
   }
-  // A Flotilla `command:` stand-in without a container image: it runs in the Flotilla image.
+  // Flotilla's stand-ins without a container image run in the Flotilla image.
+  if (e.model) {
+    return {
+      kind: 'model',
+      name: e.model.name,
+      ...(e.model.version !== undefined ? { version: e.model.version } : {}),
+      with: [],
+    };
+  }
   if (e.command !== undefined) return { kind: 'command', command: e.command };
   throw new ConfigError(
     file,
