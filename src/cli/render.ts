@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, FlotillaError } from '../core/index.js';
 import {
+  applyStep,
   type GatewayServiceType,
   type KubernetesAutoscaler,
   kustomization,
-  applyStep,
   objectFileName,
   parseModelSource,
   RenderError,
@@ -35,7 +35,10 @@ async function writeOut(dir: string, objects: readonly RenderedObject[]): Promis
   const files = objects.map(objectFileName);
   for (const [i, o] of objects.entries()) await writeFile(join(dir, files[i]!), toYaml(o));
   // Later apply steps (a KServe canary) are applied by hand once the step before is Ready.
-  await writeFile(join(dir, 'kustomization.yaml'), kustomization(files.filter((_, i) => applyStep(objects[i]!) === 1)));
+  await writeFile(
+    join(dir, 'kustomization.yaml'),
+    kustomization(files.filter((_, i) => applyStep(objects[i]!) === 1)),
+  );
 }
 
 /**

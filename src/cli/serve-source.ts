@@ -42,7 +42,12 @@ export function modelSource(flags: SourceFlags): ModelSource | { readonly usage:
       usage: `--model-name: ${JSON.stringify(modelName)} is not a valid model name (letters, digits, '_', '.', '-'; no '..' or '/')`,
     };
   }
-  if (flags.models !== undefined)
-    return { usage: '--models selects from a repository; --model-dir serves one model' };
+  // With one model, --models only pins its version (`--models mnist:2`): KServe's runtime appends it.
+  const other = flags.models?.find((m) => m.split(':')[0] !== modelName);
+  if (other !== undefined) {
+    return {
+      usage: `--models ${other}: with --model-dir, --models only pins a version of --model-name ${modelName} (${modelName}:VERSION)`,
+    };
+  }
   return { kind: 'model', dir: modelDir, name: modelName };
 }

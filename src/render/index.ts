@@ -34,8 +34,8 @@ export {
   readRenderPlan,
   toPercents,
 } from './plan.js';
-export { modelServerPorts, type ServerPorts } from './ports.js';
 export { type PodContext, requestTimeoutS, type VariantPod, variantPod } from './pod.js';
+export { modelServerPorts, type ServerPorts } from './ports.js';
 export { render, renderPlan, renderTargetNames } from './render.js';
 export { RENDER_TARGETS, type Renderer } from './targets.js';
 export {

@@ -31,7 +31,9 @@ export const KSERVE_MODEL_DIR = '/mnt/models';
 /** The annotation that orders the steps of a canary rollout (1, 2, …). */
 export const APPLY_STEP = APPLY_STEP_ANNOTATION;
 /** Knative annotations KServe sets from the predictor's own fields (not repeated). */
-const FROM_FIELDS = new Set(['min-scale', 'max-scale', 'target', 'metric'].map((k) => `autoscaling.knative.dev/${k}`));
+const FROM_FIELDS = new Set(
+  ['min-scale', 'max-scale', 'target', 'metric'].map((k) => `autoscaling.knative.dev/${k}`),
+);
 
 function unmappable(file: string, where: string, message: string): RenderError {
   return new RenderError(`${file}: ${where}: --target ${TARGET} ${message}`);
@@ -41,7 +43,12 @@ function unmappable(file: string, where: string, message: string): RenderError {
 function checkServiceFields(s: PlanService, file: string): void {
   const at = (field: string) => `${s.where}.${field}`;
   const d = SERVICE_FILE_DEFAULTS;
-  if (s.mirror) throw unmappable(file, at('mirror'), 'has no traffic mirroring: remove mirror (or use --target kubernetes)');
+  if (s.mirror)
+    throw unmappable(
+      file,
+      at('mirror'),
+      'has no traffic mirroring: remove mirror (or use --target kubernetes)',
+    );
   if (s.variants.length > 2)
     throw unmappable(
       file,
@@ -49,7 +56,11 @@ function checkServiceFields(s: PlanService, file: string): void {
       `splits a service between two revisions only (stable and canary; this service has ${s.variants.length}): use --target knative`,
     );
   if (s.balancer !== d.balancer)
-    throw unmappable(file, at('balancer'), "balances with Knative's activator and queue-proxy: remove balancer");
+    throw unmappable(
+      file,
+      at('balancer'),
+      "balances with Knative's activator and queue-proxy: remove balancer",
+    );
   const r = s.retry;
   if (
     r.maxRetries !== d.retry.maxRetries ||
@@ -58,12 +69,16 @@ function checkServiceFields(s: PlanService, file: string): void {
   )
     throw unmappable(file, at('retry'), 'has no retry policy: remove retry (or use --target kubernetes)');
   if (s.timeouts.perTryMs !== d.timeouts.perTryMs)
-    throw unmappable(file, at('timeouts.perTry'), 'has no per-try timeout (only timeouts.total, as timeout): remove it');
+    throw unmappable(
+      file,
+      at('timeouts.perTry'),
+      'has no per-try timeout (only timeouts.total, as timeout): remove it',
+    );
   if (s.hosts.length > 0)
     throw unmappable(
       file,
       at('host'),
-      "names hosts by its ingress domain template (<name>-<namespace>.<domain> by default): remove host (or use --target knative)",
+      'names hosts by its ingress domain template (<name>-<namespace>.<domain> by default): remove host (or use --target knative)',
     );
 }
 
@@ -110,7 +125,16 @@ export function flotillaServingRuntime(flotillaImage: string): RenderedObject {
           image: flotillaImage,
           // KServe puts the InferenceService's name for {{.Name}}, and appends the predictor's
           // `args`: a later --model-name or --models wins (see modelArgs).
-          args: ['serve', '--model-dir', KSERVE_MODEL_DIR, '--model-name', '{{.Name}}', ...ports.args, '--poll-interval', '0'],
+          args: [
+            'serve',
+            '--model-dir',
+            KSERVE_MODEL_DIR,
+            '--model-name',
+            '{{.Name}}',
+            ...ports.args,
+            '--poll-interval',
+            '0',
+          ],
           ports: ports.ports,
           ...probes(ports.httpPort),
           securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
@@ -133,7 +157,11 @@ function predictor(s: PlanService, v: PlanVariant, ctx: PodContext): Record<stri
   const fields: Record<string, unknown> = { timeout: requestTimeoutS(s) };
   if (scale) {
     if (!Number.isInteger(scale.target))
-      throw unmappable(file, `${v.where}.scale.targetConcurrency`, `takes a whole scaleTarget (got ${scale.target})`);
+      throw unmappable(
+        file,
+        `${v.where}.scale.targetConcurrency`,
+        `takes a whole scaleTarget (got ${scale.target})`,
+      );
     Object.assign(fields, {
       minReplicas: scale.min,
       maxReplicas: scale.max,
@@ -144,7 +172,11 @@ function predictor(s: PlanService, v: PlanVariant, ctx: PodContext): Record<stri
   }
   const runs = v.runs;
   if (runs.kind === 'endpoints')
-    throw unmappable(file, `${v.where}.endpoints`, 'runs pods only, not static endpoints: remove the variant (or use --target kubernetes)');
+    throw unmappable(
+      file,
+      `${v.where}.endpoints`,
+      'runs pods only, not static endpoints: remove the variant (or use --target kubernetes)',
+    );
   if (runs.kind === 'model' && runs.with.length === 0) {
     const storageUri = `${repositoryUri(options, file, `${v.where}.model`)}/${runs.name}`;
     image(options, `${file}: ${v.where}.model`);
@@ -170,7 +202,10 @@ function podResources(v: PlanVariant): Record<string, unknown> | undefined {
   if (!v.resources) return undefined;
   const q = (r: Readonly<Record<string, string | number>> | undefined) =>
     r === undefined ? undefined : Object.fromEntries(Object.entries(r).map(([k, x]) => [k, String(x)]));
-  return { ...(v.resources.requests ? { requests: q(v.resources.requests) } : {}), ...(v.resources.limits ? { limits: q(v.resources.limits) } : {}) };
+  return {
+    ...(v.resources.requests ? { requests: q(v.resources.requests) } : {}),
+    ...(v.resources.limits ? { limits: q(v.resources.limits) } : {}),
+  };
 }
 
 /**
@@ -188,7 +223,16 @@ function customContainer(s: PlanService, v: PlanVariant, ctx: PodContext): Recor
     return {
       name: 'kserve-container',
       image: image(ctx.options, `${ctx.file}: ${v.where}.model`),
-      args: ['serve', '--model-repository', KSERVE_MODEL_DIR, '--models', [main, ...runs.with].join(','), ...ports.args, '--poll-interval', '0'],
+      args: [
+        'serve',
+        '--model-repository',
+        KSERVE_MODEL_DIR,
+        '--models',
+        [main, ...runs.with].join(','),
+        ...ports.args,
+        '--poll-interval',
+        '0',
+      ],
       env: [{ name: 'STORAGE_URI', value: uri }],
       ports: ports.ports,
       ...probes(ports.httpPort),
@@ -204,8 +248,15 @@ function customContainer(s: PlanService, v: PlanVariant, ctx: PodContext): Recor
   }
   const pod = variantPod(s, plain, ctx);
   if ((s.volumes ?? []).length > 0)
-    throw unmappable(ctx.file, `${s.where}.volumes`, 'takes no pod volumes on a predictor container: use a storageUri');
-  const env = [...((pod.container['env'] as unknown[] | undefined) ?? []), ...(storageUri ? [{ name: 'STORAGE_URI', value: storageUri }] : [])];
+    throw unmappable(
+      ctx.file,
+      `${s.where}.volumes`,
+      'takes no pod volumes on a predictor container: use a storageUri',
+    );
+  const env = [
+    ...((pod.container['env'] as unknown[] | undefined) ?? []),
+    ...(storageUri ? [{ name: 'STORAGE_URI', value: storageUri }] : []),
+  ];
   return { ...pod.container, name: 'kserve-container', ...(env.length > 0 ? { env } : {}) };
 }
 
@@ -241,7 +292,13 @@ function revisionAnnotations(v: PlanVariant, file: string): Record<string, strin
 function serviceSteps(s: PlanService, namespace: string, ctx: PodContext): RenderedObject[] {
   const [stable, canary] = s.variants;
   if (!stable) throw unmappable(ctx.file, `${s.where}.variants`, 'needs a variant');
-  const first = inferenceService(s, namespace, 1, { predictor: predictor(s, stable, ctx) }, revisionAnnotations(stable, ctx.file));
+  const first = inferenceService(
+    s,
+    namespace,
+    1,
+    { predictor: predictor(s, stable, ctx) },
+    revisionAnnotations(stable, ctx.file),
+  );
   if (!canary) return [first];
   const percents = s.rollout ? s.rollout.steps : [canary.percent];
   const canaryPredictor = predictor(s, canary, ctx);
@@ -251,7 +308,9 @@ function serviceSteps(s: PlanService, namespace: string, ctx: PodContext): Rende
     ...percents.map((p, i) => {
       // 100 promotes: without canaryTrafficPercent the newest ready revision takes all traffic.
       const pct = Math.round(p);
-      const spec = { predictor: pct >= 100 ? canaryPredictor : { ...canaryPredictor, canaryTrafficPercent: pct } };
+      const spec = {
+        predictor: pct >= 100 ? canaryPredictor : { ...canaryPredictor, canaryTrafficPercent: pct },
+      };
       return inferenceService(s, namespace, i + 2, spec, annotations);
     }),
   ];

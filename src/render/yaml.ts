@@ -34,7 +34,8 @@ export function toYamlStream(objects: readonly RenderedObject[]): string {
 export const APPLY_STEP_ANNOTATION = 'flotilla.dev/apply-step';
 
 /** The apply step of an object: 1 unless annotated. */
-export const applyStep = (o: RenderedObject): number => Number(o.metadata.annotations?.[APPLY_STEP_ANNOTATION] ?? 1);
+export const applyStep = (o: RenderedObject): number =>
+  Number(o.metadata.annotations?.[APPLY_STEP_ANNOTATION] ?? 1);
 
 /**
  * The file name of one object in `--out DIR`: `<kind>-<name>.yaml`, lower case; an object of a
