@@ -13,6 +13,7 @@ import {
   addOipRoutes,
   addPaddleRoutes,
   addTfServingRoutes,
+  DRAIN_LIMIT_S,
   GroupMember,
   grpcAddress,
   type Handler,
@@ -228,6 +229,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     accepting = false;
     logger.info('draining', { signal });
+    // A request that never ends must not hold the pod past its grace period: the kubelet's
+    // SIGKILL would come without a word. Exit with a line instead (DRAIN_LIMIT_S < the grace).
+    setTimeout(() => {
+      logger.error('drain took longer than its limit: exiting', { limitS: DRAIN_LIMIT_S });
+      process.exit(1);
+    }, DRAIN_LIMIT_S * 1000).unref();
     poller.close();
     void (async () => {
       // Both front ends finish their calls in flight before the models unload under them.

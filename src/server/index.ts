@@ -1,4 +1,5 @@
 export * from './backends/index.js';
+export * from './drain.js';
 export * from './grpc/grpc-address.js';
 export type { GrpcServer, GrpcServerOptions } from './grpc/grpc-server.js';
 export type { OipGrpcDeps } from './grpc/oip-grpc-handlers.js';
