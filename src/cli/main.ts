@@ -31,11 +31,21 @@ const program = new Command()
 
 const serveCommand = addServerTlsFlags(program.command('serve'), 'HTTP and gRPC')
   .description('Serve a model repository over the Open Inference Protocol v2 (HTTP and gRPC).')
-  .requiredOption(
+  .option(
     '--model-repository <dir>',
     'repository folder: <dir>/<model>/config.yaml and numbered version folders',
   )
+  .option(
+    '--model-dir <dir>',
+    "serve one model from its own folder instead of a repository: numbered version folders, or the model file itself (KServe's /mnt/models); config.yaml optional",
+  )
+  .option('--model-name <name>', 'the name clients call the --model-dir model by')
   .option('--http-port <port>', 'HTTP port (0 picks a free port and logs it)', parsePort, 8000)
+  .option(
+    '--port <port>',
+    "one port for both, instead of --http-port and --grpc-port: REST over HTTP/1.1, gRPC and REST over HTTP/2 (h2c), told apart by the connection's first bytes (a Knative revision has one port); cleartext only",
+    parsePort,
+  )
   .option(
     '--grpc-port <port>',
     'gRPC port for KServe/Triton clients (inference.GRPCInferenceService) and TF Serving clients (tensorflow.serving.PredictionService, ModelService); 0 picks a free port and logs it',
@@ -98,10 +108,30 @@ addConnectionFlags(serveCommand)
     1,
   )
   .action(async (opts: Record<string, unknown>) => {
+    const { modelSource } = await import('./serve-source.js');
+    const source = modelSource({
+      modelRepository: opts['modelRepository'] as string | undefined,
+      modelDir: opts['modelDir'] as string | undefined,
+      modelName: opts['modelName'] as string | undefined,
+      models: opts['models'] as string[] | undefined,
+    });
+    if ('usage' in source) return serveCommand.error(`flotilla serve: ${source.usage}`, { exitCode: 2 });
+    const port = opts['port'] as number | undefined;
+    const tls = serverTlsFiles(opts);
+    if (port !== undefined) {
+      const split = ['httpPort', 'grpcPort'].some((k) => serveCommand.getOptionValueSource(k) === 'cli');
+      const why = split
+        ? '--port serves HTTP and gRPC on one port: drop --http-port and --grpc-port'
+        : tls
+          ? '--port serves cleartext only (in a cluster the mesh or ingress terminates TLS): drop --tls-cert'
+          : undefined;
+      if (why) return serveCommand.error(`flotilla serve: ${why}`, { exitCode: 2 });
+    }
     const { serve } = await import('./serve.js');
     await serve({
-      modelRepository: opts['modelRepository'] as string,
+      source,
       httpPort: opts['httpPort'] as number,
+      port,
       grpcPort: opts['grpcPort'] as number,
       grpcMaxMessage: opts['grpcMaxMessage'] as number,
       host: opts['host'] as string,
@@ -114,7 +144,7 @@ addConnectionFlags(serveCommand)
       logLevel: opts['logLevel'] as 'info',
       exitWithParent: opts['exitWithParent'] === true,
       processes: opts['processes'] as number,
-      tls: serverTlsFiles(opts),
+      tls,
     });
   });
 

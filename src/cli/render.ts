@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, FlotillaError } from '../core/index.js';
 import {
+  applyStep,
   type GatewayServiceType,
   type KubernetesAutoscaler,
   kustomization,
@@ -33,7 +34,11 @@ async function writeOut(dir: string, objects: readonly RenderedObject[]): Promis
   await mkdir(dir, { recursive: true });
   const files = objects.map(objectFileName);
   for (const [i, o] of objects.entries()) await writeFile(join(dir, files[i]!), toYaml(o));
-  await writeFile(join(dir, 'kustomization.yaml'), kustomization(files));
+  // Later apply steps (a KServe canary) are applied by hand once the step before is Ready.
+  await writeFile(
+    join(dir, 'kustomization.yaml'),
+    kustomization(files.filter((_, i) => applyStep(objects[i]!) === 1)),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -8,12 +8,14 @@ import {
   type Logger,
   type LogLevel,
   systemClock,
+  UsageError,
 } from '../core/index.js';
 import { VERSION } from '../core/version.js';
 import {
   addOipRoutes,
   addPaddleRoutes,
   addTfServingRoutes,
+  DRAIN_LIMIT_S,
   GroupMember,
   grpcAddress,
   type Handler,
@@ -31,6 +33,7 @@ import {
   type RepositoryOp,
   RepositoryPoller,
   Router,
+  SinglePortListener,
   tellParent,
   tuneHeapForServing,
 } from '../server/index.js';
@@ -38,12 +41,19 @@ import { type ServerTlsFiles, scheme } from '../tls/index.js';
 import type { ConnectionFlags } from './connection-flags.js';
 import { asPortError, checkPorts, type PortFlag } from './ports.js';
 import { checkServeRequest } from './serve-request.js';
+import type { ModelSource } from './serve-source.js';
 import { watchCertificates } from './tls-flags.js';
 
 /** Flags of `flotilla serve`, parsed. */
 export interface ServeOptions extends ConnectionFlags {
-  readonly modelRepository: string;
+  /** A repository (`--model-repository`), or one model's folder (`--model-dir`, `--model-name`). */
+  readonly source: ModelSource;
   readonly httpPort: number;
+  /**
+   * `--port`: one port for REST over HTTP/1.1 and everything over HTTP/2 (gRPC, and REST over
+   * h2c), told apart by the connection preface, instead of `httpPort` and `grpcPort`.
+   */
+  readonly port?: number | undefined;
   /** gRPC port (OIP v2 `inference.GRPCInferenceService`); 0 picks a free one. */
   readonly grpcPort: number;
   /** Largest gRPC request message received, in bytes (answers are not limited). */
@@ -64,6 +74,27 @@ export interface ServeOptions extends ConnectionFlags {
   readonly tls?: ServerTlsFiles | undefined;
 }
 
+/**
+ * The folder models are read from, checked before anything loads: a repository as
+ * checkServeRequest checks it (the models asked for exist), a single model's folder by existing.
+ * What is wrong is one line naming the flag (UsageError: exit 2).
+ */
+async function checkSource(
+  source: ModelSource,
+  models: readonly string[] | undefined,
+  overrides: ReadonlyMap<string, string>,
+): Promise<string> {
+  if (source.kind === 'repository') return checkServeRequest(source.dir, models, overrides);
+  const root = resolve(source.dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UsageError(
+      '--model-dir',
+      `--model-dir ${root} ${existsSync(root) ? 'is not a directory' : 'does not exist'}`,
+    );
+  }
+  return root;
+}
+
 /** `--exit-with-parent`: standard input closes when the parent goes, even killed with SIGKILL. */
 function whenParentExits(then: () => void): void {
   process.stdin.on('close', then);
@@ -72,11 +103,7 @@ function whenParentExits(then: () => void): void {
 
 /** `--processes N`: this process only starts, restarts and drains the N server processes. */
 async function servePrimary(options: ServeOptions, logger: Logger): Promise<void> {
-  await checkServeRequest(
-    options.modelRepository,
-    options.models,
-    parseConfigOverrides(options.modelConfigs ?? []),
-  );
+  await checkSource(options.source, options.models, parseConfigOverrides(options.modelConfigs ?? []));
   await checkPorts(options.host, servePorts(options));
   const group = new ProcessGroup(options.processes!, logger);
   let stopping = false;
@@ -141,7 +168,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     return;
   }
   const configOverrides = parseConfigOverrides(options.modelConfigs ?? []);
-  const root = await checkServeRequest(options.modelRepository, options.models, configOverrides);
+  const root = await checkSource(options.source, options.models, configOverrides);
   // Before any model loads: a busy port must stop the server while nothing needs undoing.
   if (!cluster.isWorker) await checkPorts(options.host, servePorts(options));
   tuneHeapForServing();
@@ -159,6 +186,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const manager = new ModelManager(
     {
       root,
+      ...(options.source.kind === 'model' ? { singleModel: options.source.name } : {}),
       ...(options.models ? { models: options.models } : {}),
       configOverrides,
     },
@@ -215,6 +243,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const poller = new RepositoryPoller(options.pollInterval * 1000, () => manager.reconcile());
 
   let grpc: InstanceType<Awaited<ReturnType<typeof loadGrpcServer>>> | undefined;
+  let shared: SinglePortListener | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -224,10 +253,16 @@ export async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     accepting = false;
     logger.info('draining', { signal });
+    // A request that never ends must not hold the pod past its grace period: the kubelet's
+    // SIGKILL would come without a word. Exit with a line instead (DRAIN_LIMIT_S < the grace).
+    setTimeout(() => {
+      logger.error('drain took longer than its limit: exiting', { limitS: DRAIN_LIMIT_S });
+      process.exit(1);
+    }, DRAIN_LIMIT_S * 1000).unref();
     poller.close();
     void (async () => {
       // Both front ends finish their calls in flight before the models unload under them.
-      await Promise.all([http.close(), grpc?.close()]);
+      await Promise.all([shared?.close(), http.close(), grpc?.close()]);
       await manager.close();
       logger.info('stopped');
       process.exit(0);
@@ -255,50 +290,75 @@ export async function serve(options: ServeOptions): Promise<void> {
   const loaded = manager.start();
   loaded.catch(() => undefined);
   if (inGroup) await loaded.catch(() => undefined);
-  let address: Awaited<ReturnType<HttpServer['listen']>>;
+  const grpcDeps = {
+    manager,
+    service,
+    adminToken: options.adminToken,
+    serverVersion: VERSION,
+    accepting: () => accepting,
+    logger,
+    ...(repository ? { repository } : {}),
+  };
+  const grpcOptions = { host: options.host, maxMessageBytes: options.grpcMaxMessage, tls };
+  let httpPort: number;
   let grpcPort: number;
   try {
-    address = await http.listen().catch((err: unknown) => {
-      throw asPortError(err, options.host, options.httpPort, '--http-port');
-    });
-    const GrpcServer = await loadGrpcServer();
-    grpc = new GrpcServer(
-      { host: options.host, port: options.grpcPort, maxMessageBytes: options.grpcMaxMessage, tls },
-      {
-        manager,
-        service,
-        adminToken: options.adminToken,
-        serverVersion: VERSION,
-        accepting: () => accepting,
-        logger,
-        ...(repository ? { repository } : {}),
-      },
-    );
-    grpcPort = (
-      await grpc.start().catch((err: unknown) => {
-        throw asPortError(err, options.host, options.grpcPort, '--grpc-port');
-      })
-    ).port;
+    if (options.port !== undefined) {
+      // One port: gRPC must be there before the first HTTP/2 connection is handed to it.
+      const GrpcServer = await loadGrpcServer();
+      const h2 = new GrpcServer(
+        {
+          ...grpcOptions,
+          port: 0,
+          otherStreams: (stream, headers) => http.serveHttp2Stream(stream, headers),
+        },
+        grpcDeps,
+      );
+      grpc = h2;
+      shared = new SinglePortListener(
+        { host: options.host, port: options.port, sniffTimeoutMs: options.headerTimeoutMs },
+        { http1: (socket) => http.accept(socket), http2: h2.injector() },
+      );
+      const port = options.port;
+      grpcPort = await shared.listen().catch((err: unknown) => {
+        throw asPortError(err, options.host, port, '--port');
+      });
+      httpPort = grpcPort;
+    } else {
+      const address = await http.listen().catch((err: unknown) => {
+        throw asPortError(err, options.host, options.httpPort, '--http-port');
+      });
+      httpPort = address.port;
+      const GrpcServer = await loadGrpcServer();
+      grpc = new GrpcServer({ ...grpcOptions, port: options.grpcPort }, grpcDeps);
+      grpcPort = (
+        await grpc.start().catch((err: unknown) => {
+          throw asPortError(err, options.host, options.grpcPort, '--grpc-port');
+        })
+      ).port;
+    }
   } catch (err) {
     // A port lost after the check: the model loads under way finish and unload before the
     // process exits (onnxruntime aborts the process when it exits mid-load).
     stopping = true;
     poller.close();
+    await shared?.close().catch(() => undefined);
     await http.close().catch(() => undefined);
     await manager.close().catch(() => undefined);
     throw err;
   }
   logger.info('listening', {
-    http: `${scheme(tls)}://${options.host}:${address.port}`,
+    http: `${scheme(tls)}://${options.host}:${httpPort}`,
     grpc: grpcAddress(options.host, grpcPort),
-    repository: root,
+    [options.source.kind === 'repository' ? 'repository' : 'model']:
+      options.source.kind === 'repository' ? root : `${options.source.name}=${root}`,
     ...(inGroup ? { pid: process.pid } : {}),
   });
   member?.listening();
   // A replica of `flotilla up` tells its parent where it listens over IPC (typed, not a log line).
   tellParent({
     type: 'replica:listening',
-    http: grpcAddress(options.host, address.port),
+    http: grpcAddress(options.host, httpPort),
     grpc: grpcAddress(options.host, grpcPort),
   });
 
@@ -325,6 +385,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 /** The fixed ports `serve` will listen on, with their flags. */
 function servePorts(options: ServeOptions): PortFlag[] {
+  if (options.port !== undefined) return [{ port: options.port, flag: '--port' }];
   return [
     { port: options.httpPort, flag: '--http-port' },
     { port: options.grpcPort, flag: '--grpc-port' },

@@ -1,6 +1,13 @@
 export { RenderError } from './errors.js';
 export { gatewayServiceFile, variantHost } from './gateway-file.js';
 export { KNATIVE_LIMITS, knativeAutoscaling, renderKnative } from './knative.js';
+export {
+  APPLY_STEP,
+  flotillaServingRuntime,
+  KSERVE_MODEL_DIR,
+  KSERVE_RUNTIME,
+  renderKServe,
+} from './kserve.js';
 export { renderKubernetes } from './kubernetes.js';
 export { checkName, isObjectName, labels } from './names.js';
 export type { RenderedObject } from './object.js';
@@ -28,6 +35,15 @@ export {
   toPercents,
 } from './plan.js';
 export { type PodContext, requestTimeoutS, type VariantPod, variantPod } from './pod.js';
+export { modelServerPorts, type ServerPorts } from './ports.js';
 export { render, renderPlan, renderTargetNames } from './render.js';
 export { RENDER_TARGETS, type Renderer } from './targets.js';
-export { kustomization, objectFileName, sortKeys, toYaml, toYamlStream } from './yaml.js';
+export {
+  APPLY_STEP_ANNOTATION,
+  applyStep,
+  kustomization,
+  objectFileName,
+  sortKeys,
+  toYaml,
+  toYamlStream,
+} from './yaml.js';

@@ -1,6 +1,7 @@
 import { RenderError } from './errors.js';
 import { RENDER_DEFAULTS, type RenderOptions } from './options.js';
 import type { PlanService, PlanVariant } from './plan.js';
+import { modelServerPorts } from './ports.js';
 
 /**
  * The container (and volumes) a variant's pods run, the same on every target: a `model:` variant is
@@ -111,12 +112,13 @@ export function variantPod(s: PlanService, v: PlanVariant, ctx: PodContext): Var
   const extraMounts = s.volumeMounts ?? [];
   const mounts = [...repo.mounts, ...extraMounts];
   const httpPort = runs.kind === 'container' ? (runs.port ?? d.httpPort) : d.httpPort;
-  const ports = ctx.knative
-    ? [{ containerPort: httpPort, name: 'http1' }]
-    : [
-        { containerPort: httpPort, name: 'http', protocol: 'TCP' },
-        ...(runs.kind === 'model' ? [{ containerPort: d.grpcPort, name: 'grpc', protocol: 'TCP' }] : []),
-      ];
+  // A model server's ports come from modelServerPorts (one port on Knative: gRPC and REST on h2c).
+  const server = runs.kind === 'model' ? modelServerPorts(ctx.knative) : undefined;
+  const ports =
+    server?.ports ??
+    (ctx.knative
+      ? [{ containerPort: httpPort, name: 'http1' }]
+      : [{ containerPort: httpPort, name: 'http', protocol: 'TCP' }]);
   const env: unknown[] = [];
   if (runs.kind === 'command' && ctx.setsPort) env.push({ name: 'PORT', value: String(httpPort) });
   if (runs.kind === 'container' && runs.env) env.push(...runs.env);
@@ -144,12 +146,7 @@ export function variantPod(s: PlanService, v: PlanVariant, ctx: PodContext): Var
       d.modelRepositoryPath,
       '--models',
       modelList(v),
-      '--host',
-      '0.0.0.0',
-      '--http-port',
-      String(httpPort),
-      '--grpc-port',
-      String(d.grpcPort),
+      ...(server?.args ?? []),
     ];
   } else if (runs.kind === 'command') {
     image = flotillaImage(v, 'command', ctx);
@@ -188,7 +185,7 @@ export function variantPod(s: PlanService, v: PlanVariant, ctx: PodContext): Var
     container,
     volumes: [...repo.volumes, ...(s.volumes ?? [])],
     httpPort,
-    ...(runs.kind === 'model' ? { grpcPort: d.grpcPort } : {}),
+    ...(server ? { grpcPort: server.grpcPort } : {}),
     annotations,
   };
 }

@@ -3,6 +3,7 @@ import type { RenderedObject } from './object.js';
 import { type RenderOptions, renderOptions } from './options.js';
 import { type RenderPlan, readRenderPlan } from './plan.js';
 import { RENDER_TARGETS } from './targets.js';
+import { applyStep } from './yaml.js';
 
 /** The names of the targets, in the order `--help` lists them. */
 export const renderTargetNames = (): string[] => Object.keys(RENDER_TARGETS).sort();
@@ -21,7 +22,8 @@ export function renderPlan(plan: RenderPlan, target: string, options: RenderOpti
   const objects = renderer(plan, options);
   const seen = new Set<string>();
   for (const o of objects) {
-    const key = `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    // The steps of a KServe canary are one object at successive apply steps.
+    const key = `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} ${applyStep(o)}`;
     if (seen.has(key))
       throw new RenderError(
         `${plan.file}: two objects would be ${o.kind} ${o.metadata.name} in namespace ${o.metadata.namespace}: rename a service or a tag`,

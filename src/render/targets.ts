@@ -1,4 +1,5 @@
 import { renderKnative } from './knative.js';
+import { renderKServe } from './kserve.js';
 import { renderKubernetes } from './kubernetes.js';
 import type { RenderedObject } from './object.js';
 import type { RenderOptions } from './options.js';
@@ -10,5 +11,6 @@ export type Renderer = (plan: RenderPlan, options: RenderOptions) => RenderedObj
 /** Every target `flotilla render --target` takes, by name. */
 export const RENDER_TARGETS: Readonly<Record<string, Renderer>> = Object.freeze({
   knative: renderKnative,
+  kserve: renderKServe,
   kubernetes: renderKubernetes,
 });

@@ -30,9 +30,20 @@ export function toYamlStream(objects: readonly RenderedObject[]): string {
   return objects.map((o) => `---\n${toYaml(o)}`).join('');
 }
 
-/** The file name of one object in `--out DIR`: `<kind>-<name>.yaml`, lower case. */
+/** The annotation of an object applied in a later step (KServe's canary): `2`, `3`, … (kserve.ts). */
+export const APPLY_STEP_ANNOTATION = 'flotilla.dev/apply-step';
+
+/** The apply step of an object: 1 unless annotated. */
+export const applyStep = (o: RenderedObject): number =>
+  Number(o.metadata.annotations?.[APPLY_STEP_ANNOTATION] ?? 1);
+
+/**
+ * The file name of one object in `--out DIR`: `<kind>-<name>.yaml`, lower case; an object of a
+ * later apply step is `step<N>-<kind>-<name>.yaml`, left out of kustomization.yaml.
+ */
 export function objectFileName(o: RenderedObject): string {
-  return `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
+  const step = applyStep(o);
+  return `${step > 1 ? `step${step}-` : ''}${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
 }
 
 /** `kustomization.yaml` listing the files, in the order they were rendered. */

@@ -1,4 +1,5 @@
 export * from './backends/index.js';
+export * from './drain.js';
 export * from './grpc/grpc-address.js';
 export type { GrpcServer, GrpcServerOptions } from './grpc/grpc-server.js';
 export type { OipGrpcDeps } from './grpc/oip-grpc-handlers.js';
@@ -17,6 +18,7 @@ export * from './repository/poller.js';
 export * from './repository/scan.js';
 export * from './repository/version-policy.js';
 export * from './request-bounds.js';
+export * from './single-port.js';
 export * from './validate-request.js';
 
 /**

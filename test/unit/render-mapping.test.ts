@@ -565,7 +565,7 @@ describe('flotilla render: what a target cannot express is an error naming field
       svc(`  m:\n    variants:\n      - { tag: a, model: ${model} }\n`),
       'swarm',
       {},
-      /--target swarm: unknown target; the targets are knative, kubernetes/,
+      /--target swarm: unknown target; the targets are knative, kserve, kubernetes/,
     ],
     [
       'a PaddleService with no default',

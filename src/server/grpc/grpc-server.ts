@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import {
   loadOipGrpcDefinition,
@@ -27,7 +29,15 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Serve gRPC over TLS with these certificates (reloaded when their files change). */
   readonly tls?: ServerCertificates | undefined;
+  /**
+   * Streams on its HTTP/2 connections that are not gRPC (no `application/grpc` content type):
+   * REST over h2c on `serve --port`. Without it they get 415, as grpc-js answers them.
+   */
+  readonly otherStreams?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 }
+
+/** The grpc-js method that turns away non-gRPC streams (grpc-js 1.14; see `GrpcServer`). */
+type ContentTypeCheck = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => boolean;
 
 /**
  * TLS credentials fed by the same certificates as the HTTP listener. grpc-js 1.14's
@@ -76,6 +86,30 @@ export class GrpcServer {
       tfServingServiceDefinition(tf, TF_MODEL_SERVICE, new Set()),
       tfModelServiceHandlers(deps),
     );
+    const other = options.otherStreams;
+    if (other) {
+      // grpc-js has no hook for non-gRPC streams: every stream passes its `_verifyContentType`
+      // first, which answers 415 and returns false for them. Taking that check over hands them
+      // on instead; the e2e test of REST over h2c fails if a grpc-js update moves it.
+      const server = this.server as unknown as { _verifyContentType: ContentTypeCheck };
+      const check = server._verifyContentType;
+      if (typeof check !== 'function') throw new Error('grpc-js has no _verifyContentType: REST over h2c');
+      server._verifyContentType = (stream, headers) => {
+        const type = headers['content-type'];
+        if (typeof type === 'string' && type.startsWith('application/grpc')) return true;
+        other(stream, headers);
+        return false;
+      };
+    }
+  }
+
+  /**
+   * Serves connections accepted elsewhere (`serve --port`: HTTP/2 ones on the shared port) instead
+   * of binding a port of its own; `close` drains them as it drains bound ones.
+   */
+  injector(): (socket: Socket) => void {
+    const injector = this.server.createConnectionInjector(credentialsFor(this.options.tls));
+    return (socket) => injector.injectConnection(socket);
   }
 
   /** Binds and starts serving; resolves with the port bound. */

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { asFlotillaError, InvalidRequestError, type Logger } from '../../core/index.js';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../../protocol/http1/index.js';
 import { createListener, type ServerCertificates } from '../../tls/index.js';
 import { bodyLength, bodyLimitOf, FastConnection } from './fast-connection.js';
-import { readNodeBody } from './node-body.js';
+import { readNodeBody, readStreamBody } from './node-body.js';
 import type { Router } from './router.js';
 
 /** What a handler sees of a request. */
@@ -145,10 +146,68 @@ export class HttpServer {
       },
       settled: () => this.settled(),
     };
-    this.listener = createListener(options.tls, (socket) => {
-      const conn = new FastConnection(socket, fastDeps);
-      this.fast.add(conn);
-      this.sweeper.add(conn);
+    this.fastDeps = fastDeps;
+    this.listener = createListener(options.tls, (socket) => this.accept(socket));
+  }
+
+  private readonly fastDeps: ConstructorParameters<typeof FastConnection>[1];
+
+  /**
+   * Serves an HTTP/1.1 connection accepted elsewhere: `serve --port` takes every connection on one
+   * port and hands those that do not open with the HTTP/2 preface here.
+   */
+  accept(socket: Socket): void {
+    const conn = new FastConnection(socket, this.fastDeps);
+    this.fast.add(conn);
+    this.sweeper.add(conn);
+  }
+
+  /**
+   * Serves one REST request that came as an HTTP/2 stream, with the same routes, bounds and
+   * drain accounting as HTTP/1.1: behind a Knative port named `h2c` the queue-proxy speaks
+   * HTTP/2 to the container for every request, REST included (`serve --port`).
+   */
+  serveHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const url = String(headers[':path'] ?? '/');
+    const q = url.indexOf('?');
+    const method = String(headers[':method'] ?? 'GET');
+    const path = q < 0 ? url : url.slice(0, q);
+    let bodyPromise: Promise<Buffer> | undefined;
+    let answered = false;
+    const replied = this.serve({
+      method,
+      path,
+      query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+      params: {},
+      headers,
+      body: () =>
+        (bodyPromise ??= readStreamBody(stream, headers, () => stream.readableEnded, {
+          limit: bodyLimitOf(this.options, method, path, headers),
+          memory: this.memory,
+          sweeper: this.sweeper,
+          now: this.now,
+        })),
+    });
+    // serve() counted the request in flight; it is settled once its stream is gone, answered or not.
+    stream.once('close', () => {
+      if (!answered) {
+        answered = true;
+        void replied.finally(() => this.settled());
+      }
+    });
+    stream.on('error', () => undefined);
+    void replied.then((reply) => {
+      if (stream.destroyed || stream.closed) return;
+      const body = reply.body ?? '';
+      stream.respond({ ...reply.headers, ':status': reply.status, 'content-length': bodyLength(body) });
+      if (method === 'HEAD') stream.end();
+      else if (typeof body === 'string' || Buffer.isBuffer(body)) stream.end(body);
+      else {
+        for (const part of body) stream.write(part);
+        stream.end();
+      }
+      // A body it refused to read: the rest of this stream only is dropped, not the connection.
+      if (reply.close && !stream.readableEnded) stream.resume();
     });
   }
 

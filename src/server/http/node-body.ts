@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { FlotillaError, UnavailableError } from '../../core/index.js';
 import type { DeadlineSweeper, ReadProgress, RequestMemory } from '../../protocol/http1/index.js';
 import { type BodyLimit, tooLarge } from './fast-connection.js';
@@ -21,8 +22,21 @@ export interface NodeBodyLimits {
  * away mid-body is FLT_CLIENT_CLOSED (not an internal error).
  */
 export function readNodeBody(req: IncomingMessage, limits: NodeBodyLimits): Promise<Buffer> {
+  return readStreamBody(req, req.headers, () => req.complete, limits);
+}
+
+/**
+ * `readNodeBody` for any readable request body: a node:http request, or an HTTP/2 stream (REST
+ * over h2c on `serve --port`). `complete` says whether the whole body arrived before a close.
+ */
+export function readStreamBody(
+  req: Readable,
+  headers: IncomingHttpHeaders,
+  complete: () => boolean,
+  limits: NodeBodyLimits,
+): Promise<Buffer> {
   const max = limits.limit.bytes;
-  const declared = Number(req.headers['content-length']);
+  const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(limits.limit, declared));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,7 +94,7 @@ export function readNodeBody(req: IncomingMessage, limits: NodeBodyLimits): Prom
       );
     req.on('error', aborted);
     req.on('close', () => {
-      if (!req.complete) aborted();
+      if (!complete()) aborted();
     });
   });
 }

@@ -16,7 +16,7 @@ import { type BatchExecutor, DynamicBatcher, realTimers } from '../batching/inde
 import type { ModelMetrics, VersionMetrics } from '../metrics/model-metrics.js';
 import { type BodyBounds, bodyBounds } from '../request-bounds.js';
 import { checkModelName, parseVersion, versionFromText } from './model-name.js';
-import { type ScannedModel, scanModel, scanRepository } from './scan.js';
+import { type ScannedModel, scanModel, scanRepository, scanSingleModel, versionDirOf } from './scan.js';
 import { type CurrentVersion, planVersions, type SlotState } from './version-policy.js';
 
 /** One version the server holds, in any state. */
@@ -93,7 +93,13 @@ export interface VersionStatus {
 }
 
 export interface ModelManagerOptions {
+  /** The repository folder; with `singleModel`, that one model's own folder. */
   readonly root: string;
+  /**
+   * `serve --model-dir`: `root` is one model's folder (numbered versions, or the model file
+   * itself, as KServe's storage initializer leaves /mnt/models), served under this name.
+   */
+  readonly singleModel?: string;
   /**
    * Only these models are loaded at start and by polling (`--models`); all when undefined.
    * `name:version` pins a model to one version, whatever its version policy says (a variant's
@@ -179,13 +185,22 @@ export class ModelManager {
     return run;
   }
 
+  /** The models on disk: the repository's, or the one model of `--model-dir`. */
+  private async scan(only: ReadonlySet<string> | undefined): Promise<Map<string, ScannedModel>> {
+    const { root, singleModel, configOverrides } = this.options;
+    if (singleModel === undefined) return scanRepository(root, only, configOverrides);
+    const found = await scanSingleModel(root, singleModel, configOverrides);
+    if (only && !only.has(singleModel)) found.clear();
+    return found;
+  }
+
   private wanted(name: string): boolean {
     return !this.unloadedByApi.has(name) && (this.allowed === undefined || this.allowed.has(name));
   }
 
   private async reconcileOnce(): Promise<void> {
     if (this.closing) return;
-    const scanned = await scanRepository(this.options.root, this.allowed, this.options.configOverrides);
+    const scanned = await this.scan(this.allowed);
     for (const [name, entry] of this.models) {
       if (!scanned.has(name) || !this.wanted(name)) this.unloadAll(entry);
     }
@@ -257,7 +272,7 @@ export class ModelManager {
           name: entry.name,
           version,
           modelDir: entry.scanned.dir,
-          versionDir: join(entry.scanned.dir, String(version)),
+          versionDir: versionDirOf(entry.scanned, version),
           config,
           ...(labels ? { labels } : {}),
         },
@@ -566,7 +581,7 @@ export class ModelManager {
 
   /** The repository index: every model on disk, with the state of each version held. */
   async index(readyOnly: boolean): Promise<IndexEntry[]> {
-    const onDisk = await scanRepository(this.options.root, undefined, this.options.configOverrides);
+    const onDisk = await this.scan(undefined);
     const names = new Set([...onDisk.keys(), ...this.models.keys()]);
     const rows: IndexEntry[] = [];
     for (const name of [...names].sort()) {
@@ -597,7 +612,9 @@ export class ModelManager {
   /** Loads (or reloads) a model by name, even one outside `--models`; resolves when it settled. */
   async loadModel(model: string): Promise<void> {
     checkModelName(model);
-    const scanned = await scanModel(this.options.root, model, this.options.configOverrides);
+    const scanned = this.options.singleModel
+      ? (await this.scan(undefined)).get(model)
+      : await scanModel(this.options.root, model, this.options.configOverrides);
     if (!scanned) throw new NotFoundError('FLT_MODEL_NOT_FOUND', `model "${model}" is not in the repository`);
     this.unloadedByApi.delete(model);
     this.allowed?.add(model);

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { FlotillaError } from '../../core/index.js';
 import { type ModelConfig, parseModelConfigYaml } from '../../spec/index.js';
 import { isValidModelName, versionFromText } from './model-name.js';
@@ -17,6 +18,16 @@ export interface ScannedModel {
   readonly configStamp: string;
   /** Numbered version folders, ascending. */
   readonly versions: readonly DiskVersion[];
+  /**
+   * The model file sits in `dir` itself, not in numbered folders (KServe's storage initializer
+   * puts a model at /mnt/models as it is): it is served as version 1, from `dir`.
+   */
+  readonly flat: boolean;
+}
+
+/** The folder a version's files are in: `dir/<version>`, or `dir` itself for a flat model. */
+export function versionDirOf(model: ScannedModel, version: number): string {
+  return model.flat ? model.dir : join(model.dir, String(version));
 }
 
 export const CONFIG_FILE = 'config.yaml';
@@ -76,7 +87,7 @@ export async function scanModel(
     })),
   );
   versions.sort((a, b) => a.version - b.version);
-  return { name, dir, config, configError, configStamp, versions };
+  return { name, dir, config, configError, configStamp, versions, flat: false };
 }
 
 /** Scans a repository: every folder that holds a model, optionally only the named ones. */
@@ -92,5 +103,60 @@ export async function scanRepository(
   const models = await Promise.all(names.map((n) => scanModel(root, n, overrides)));
   const out = new Map<string, ScannedModel>();
   for (const m of models) if (m) out.set(m.name, m);
+  return out;
+}
+
+/**
+ * `serve --model-dir DIR --model-name NAME`: one model whose own folder is `dir`. With numbered
+ * version folders it is read as a repository's model folder; without, the folder holds the model
+ * file itself and is served as version 1. Then, when config.yaml names no `model_file` and the
+ * default (`model.onnx`) is absent, the folder's only file of that extension is the model: a
+ * storage URI naming one file (`gs://bucket/mnist.onnx`) lands as `/mnt/models/mnist.onnx`.
+ */
+export async function scanSingleModel(
+  dir: string,
+  name: string,
+  overrides?: ConfigOverrides,
+): Promise<Map<string, ScannedModel>> {
+  const out = new Map<string, ScannedModel>();
+  const override = overrides?.get(name);
+  // scanModel reads `<root>/<name>`: the folder itself is `<dir>/.`.
+  const scanned = await scanModel(dir, '.', override === undefined ? undefined : new Map([['.', override]]));
+  if (scanned && scanned.versions.length > 0) {
+    out.set(name, { ...scanned, name, dir });
+    return out;
+  }
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  const files = entries.filter((e) => e.isFile()).map((e) => e.name);
+  const configFile = override ?? join(dir, CONFIG_FILE);
+  const hasConfig = override !== undefined || files.includes(CONFIG_FILE);
+  let config: ModelConfig | undefined;
+  let configError: string | undefined;
+  let configText = '';
+  try {
+    configText = hasConfig ? await readFile(configFile, 'utf8') : '';
+    config = parseModelConfigYaml(configText, configFile);
+    const named = (parseYaml(configText) as { model_file?: unknown } | null)?.model_file !== undefined;
+    if (!named && !files.includes(config.modelFile)) {
+      const ext = extname(config.modelFile);
+      const candidates = files.filter((f) => extname(f) === ext);
+      if (candidates.length === 1) config = { ...config, modelFile: candidates[0]! };
+    }
+  } catch (err) {
+    configError = err instanceof FlotillaError ? err.message : String(err);
+  }
+  // The config's stamp: a changed config.yaml (or override) is a changed model, and is reported once.
+  const configStamp = hasConfig
+    ? await stat(configFile)
+        .then((s) => `#${s.size}:${s.mtimeMs}`)
+        .catch(() => '')
+    : '';
+  const version = { version: 1, fingerprint: await fingerprint(dir, configStamp).catch(() => 'unreadable') };
+  out.set(name, { name, dir, config, configError, configStamp, versions: [version], flat: true });
   return out;
 }
