@@ -104,8 +104,10 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
   return {
     ServerLive: unary('ServerLive', logger, () => ({ live: true })),
     ServerReady: unary('ServerReady', logger, () => ({ ready: deps.accepting() && manager.isReady() })),
+    // Triton answers OK with ready: false for a model or version it does not have (unknown,
+    // unloaded, loading, failed), so clients' "wait until ready" loops keep polling.
     ModelReady: unary('ModelReady', logger, (req: ModelRefMessage) => ({
-      ready: manager.isModelReady(req.name ?? '', versionOf(req.version)),
+      ready: manager.modelReadiness(req.name ?? '', versionOf(req.version)).ready,
     })),
     ServerMetadata: unary(
       'ServerMetadata',

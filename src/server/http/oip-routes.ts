@@ -1,4 +1,10 @@
-import { checkAdminToken, InvalidRequestError, previewJson, UnavailableError } from '../../core/index.js';
+import {
+  checkAdminToken,
+  InvalidRequestError,
+  NotFoundError,
+  previewJson,
+  UnavailableError,
+} from '../../core/index.js';
 import {
   decodeInferRequest,
   encodeInferResponseParts,
@@ -131,8 +137,16 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     });
   };
 
-  const modelReady: Handler = (req) =>
-    readiness(manager.isModelReady(req.params['model']!, req.params['version']));
+  // 200 ready; 503 with the reason for a model this server holds or held (loading, failed,
+  // unloaded); 404 for a model or version it never had (any non-200 is "not ready" to clients).
+  const modelReady: Handler = (req) => {
+    const model = req.params['model']!;
+    const r = manager.modelReadiness(model, req.params['version']);
+    if (r.ready) return readiness(true);
+    if (r.missing === 'model') throw new NotFoundError('FLT_MODEL_NOT_FOUND', r.reason!);
+    if (r.missing === 'version') throw new NotFoundError('FLT_VERSION_NOT_FOUND', r.reason!);
+    return json(503, { ready: false, reason: r.reason });
+  };
 
   const repositoryIndex: Handler = async (req) => {
     checkAdminToken(req.headers.authorization, deps.adminToken, 'server');

@@ -83,6 +83,13 @@ export interface IndexEntry {
   readonly reason: string;
 }
 
+/** A model's (or version's) readiness; `missing` when the server does not know it at all. */
+export interface ModelReadiness {
+  readonly ready: boolean;
+  readonly missing?: 'model' | 'version';
+  readonly reason?: string;
+}
+
 /** Per-version status in TF Serving's terms, for its status endpoint. */
 export interface VersionStatus {
   readonly version: number;
@@ -497,15 +504,35 @@ export class ModelManager {
     };
   }
 
-  /** Whether a model (or one version) can answer now; throws 404 for unknown ones. */
-  isModelReady(model: string, version?: string): boolean {
+  /**
+   * Whether a model (or one version) can answer now, and why not, Triton's way: never throws for
+   * a well-formed name and version (an unknown model or version is simply not ready), so "wait
+   * until ready" loops keep polling. `missing` says the model (never held by this server: not
+   * loaded, loading, failed nor unloaded by the repository API) or the version is unknown; the
+   * REST route answers 404 for those. A malformed name or version still throws (400): no model
+   * can have it.
+   */
+  modelReadiness(model: string, version?: string): ModelReadiness {
     checkModelName(model);
-    const entry = this.entry(model);
-    if (version === undefined) return [...entry.slots.values()].some((s) => s.state === 'ready');
-    const v = parseVersion(version);
+    const v = version === undefined ? undefined : parseVersion(version);
+    const entry = this.models.get(model);
+    if (!entry && !this.unloadedByApi.has(model)) {
+      return { ready: false, missing: 'model', reason: `model "${model}" is not found` };
+    }
+    if (!entry || !this.wanted(model)) return { ready: false, reason: `model "${model}" is unloaded` };
+    if (this.closing) return { ready: false, reason: 'the server is shutting down' };
+    if (v === undefined) {
+      if ([...entry.slots.values()].some((s) => s.state === 'ready')) return { ready: true };
+      return {
+        ready: false,
+        reason: this.modelNotReady(model, entry) ?? `model "${model}" has no ready version`,
+      };
+    }
     const slot = entry.slots.get(v);
-    if (!slot) throw new NotFoundError('FLT_VERSION_NOT_FOUND', `model "${model}" has no version ${v}`);
-    return slot.state === 'ready';
+    if (!slot) return { ready: false, missing: 'version', reason: `model "${model}" has no version ${v}` };
+    if (slot.state === 'ready') return { ready: true };
+    const why = slot.reason ? `: ${slot.reason}` : '';
+    return { ready: false, reason: `model "${model}" version ${v} is ${slot.state}${why}` };
   }
 
   /** Every version's state, TF Serving style; throws 404 for an unknown model. */
