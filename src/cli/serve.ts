@@ -267,6 +267,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       {
         manager,
         service,
+        metrics,
         adminToken: options.adminToken,
         serverVersion: VERSION,
         accepting: () => accepting,

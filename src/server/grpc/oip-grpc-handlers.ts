@@ -28,13 +28,18 @@ import {
 } from '../../protocol/oip-grpc/index.js';
 import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
 import type { InferenceService } from '../inference-service.js';
+import type { ModelMetrics } from '../metrics/model-metrics.js';
+import { modelStatistics } from '../model-statistics.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { tritonModelConfig } from '../triton-config.js';
 import { modelInfer } from './model-infer.js';
 
 /** What the gRPC handlers call: the same parts the REST routes call. */
 export interface OipGrpcDeps {
   readonly manager: ModelManager;
   readonly service: InferenceService;
+  /** This process's counts, for ModelStatistics. */
+  readonly metrics: ModelMetrics;
   readonly adminToken: string | undefined;
   /** Server version for ServerMetadata. */
   readonly serverVersion: string;
@@ -136,6 +141,13 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
         if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
         return modelInfer({ manager, service }, bytes);
       },
+    ),
+    ModelConfig: unary('ModelConfig', logger, (req: ModelRefMessage) => ({
+      config: tritonModelConfig(manager.servedConfig(req.name ?? '', versionOf(req.version))),
+    })),
+    // An empty name asks for every model (Triton's request says so), an empty version every version.
+    ModelStatistics: unary('ModelStatistics', logger, (req: ModelRefMessage) =>
+      modelStatistics(manager, deps.metrics, req.name ? req.name : undefined, versionOf(req.version)),
     ),
     RepositoryIndex: unary(
       'RepositoryIndex',

@@ -12,8 +12,10 @@ import {
 } from '../../protocol/oip-rest/index.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
+import { modelStatistics } from '../model-statistics.js';
 import type { ModelManager } from '../repository/model-manager.js';
 import { checkBodySize } from '../request-bounds.js';
+import { tritonModelConfig } from '../triton-config.js';
 import { checkInputs } from '../validate-request.js';
 import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
 import type { Router } from './router.js';
@@ -40,7 +42,13 @@ export interface RepositoryControl {
 }
 
 /** Extensions `GET /v2` advertises (Triton's names, so its clients recognise them). */
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'metrics'];
+export const EXTENSIONS = [
+  'binary_tensor_data',
+  'model_repository',
+  'metrics',
+  'statistics',
+  'model_configuration',
+];
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -148,6 +156,12 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     return json(503, { ready: false, reason: r.reason });
   };
 
+  const config: Handler = (req) =>
+    json(200, tritonModelConfig(manager.servedConfig(req.params['model']!, req.params['version'])));
+
+  const stats: Handler = (req) =>
+    json(200, modelStatistics(manager, deps.metrics, req.params['model'], req.params['version']));
+
   const repositoryIndex: Handler = async (req) => {
     checkAdminToken(req.headers.authorization, deps.adminToken, 'server');
     const body = await req.body();
@@ -175,10 +189,16 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     .add('GET', '/v2', () =>
       json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }),
     )
+    // Before /v2/models/:model: `stats` here is Triton's statistics, not a model of that name.
+    .add('GET', '/v2/models/stats', stats)
     .add('GET', '/v2/models/:model', metadata)
     .add('GET', '/v2/models/:model/versions/:version', metadata)
     .add('GET', '/v2/models/:model/ready', modelReady)
     .add('GET', '/v2/models/:model/versions/:version/ready', modelReady)
+    .add('GET', '/v2/models/:model/config', config)
+    .add('GET', '/v2/models/:model/versions/:version/config', config)
+    .add('GET', '/v2/models/:model/stats', stats)
+    .add('GET', '/v2/models/:model/versions/:version/stats', stats)
     .add('POST', '/v2/models/:model/infer', infer)
     .add('POST', '/v2/models/:model/versions/:version/infer', infer)
     .add('POST', '/v2/repository/index', repositoryIndex)
