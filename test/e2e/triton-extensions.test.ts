@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
 import { kserveClient, rejectsWith, TRITON_PROTO } from '../helpers/kserve-client.js';
-import { heldOutDigits } from '../helpers/mnist.js';
+import { argmaxRows, heldOutDigits } from '../helpers/mnist.js';
 import { EXAMPLE_MODELS } from '../helpers/paths.js';
 
 interface Duration {
@@ -59,6 +59,7 @@ describe("Triton's statistics and model configuration extensions, REST and gRPC"
     const meta = (await getJson('/v2')).body as { extensions: string[] };
     assert.ok(meta.extensions.includes('statistics'));
     assert.ok(meta.extensions.includes('model_configuration'));
+    assert.ok(meta.extensions.includes('classification'));
   });
 
   it("answers GET /v2/models/{m}/config and gRPC ModelConfig with Triton's ModelConfig", async () => {
@@ -173,5 +174,80 @@ describe("Triton's statistics and model configuration extensions, REST and gRPC"
     assert.equal((await getJson('/v2/models/nope/stats')).status, 404);
     assert.equal((await getJson('/v2/models/mnist/versions/7/stats')).status, 404);
     await rejectsWith(grpc.call('ModelStatistics', { name: 'nope' }), status.NOT_FOUND, /not found/);
+  });
+
+  it('answers classification (top k "score:index:label", BYTES) over REST and gRPC with mnist', async () => {
+    const rows = digits.slice(0, 4);
+    const data = rows.flatMap((d) => [...d.pixels]);
+    const image = { name: 'image', datatype: 'FP32', shape: [rows.length, 784] };
+    const rest = async (outputs: object[]): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${server.url}/v2/models/mnist/versions/2/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ ...image, data }], outputs }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const plain = await rest([{ name: 'probs' }]);
+    const probs = Float32Array.from((plain.body['outputs'] as { data: number[] }[])[0]!.data);
+    const best = argmaxRows(probs, rows.length);
+    // What Triton answers: per row the top k, best first, score with six decimals (std::to_string),
+    // the class index and its line of labels.txt (mnist's labels are the digits).
+    const expected = (k: number): string[] =>
+      best.flatMap((_, r) => {
+        const row = Array.from(probs.slice(r * 10, r * 10 + 10));
+        const order = row.map((_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
+        return order.slice(0, k).map((i) => `${row[i]!.toFixed(6)}:${i}:${i}`);
+      });
+
+    const classified = await rest([{ name: 'probs', parameters: { classification: 3 } }]);
+    assert.equal(classified.status, 200, JSON.stringify(classified.body));
+    const out = (classified.body['outputs'] as Record<string, unknown>[])[0]!;
+    assert.equal(out['datatype'], 'BYTES');
+    assert.deepEqual(out['shape'], [rows.length, 3]);
+    assert.deepEqual(out['data'], expected(3));
+    // The top class of each row is the plain answer's argmax, and mostly the true digit.
+    const tops = (out['data'] as string[]).filter((_, i) => i % 3 === 0).map((t) => Number(t.split(':')[1]));
+    assert.deepEqual(tops, best);
+    // KServe's spelling.
+    const viaClassCount = await rest([{ name: 'probs', parameters: { class_count: 1 } }]);
+    assert.deepEqual((viaClassCount.body['outputs'] as { data: string[] }[])[0]!.data, expected(1));
+
+    // gRPC: Triton's InferRequestedOutputTensor.parameters["classification"] as int64_param.
+    const answer = await grpc.call<{
+      outputs: { name: string; datatype: string; shape: string[]; contents: { bytes_contents: Buffer[] } }[];
+    }>('ModelInfer', {
+      model_name: 'mnist',
+      model_version: '2',
+      inputs: [{ ...image, contents: { fp32_contents: data } }],
+      outputs: [{ name: 'probs', parameters: { classification: { int64_param: 3 } } }],
+    });
+    const g = answer.outputs[0]!;
+    assert.deepEqual([g.name, g.datatype, g.shape], ['probs', 'BYTES', [String(rows.length), '3']]);
+    assert.deepEqual(
+      g.contents.bytes_contents.map((b) => b.toString('utf8')),
+      expected(3),
+    );
+
+    // Bad classifications: a clear 400 / INVALID_ARGUMENT, and the server keeps serving.
+    for (const [parameters, message] of [
+      [{ classification: 11 }, /^output "probs": classification 11 is larger than its 10 classes$/],
+      [{ classification: 0 }, /parameters\.classification: 0 is not a positive integer/],
+      [{ classification: 'three' }, /parameters\.classification: "three" is not a positive integer/],
+      [{ class_count: 2.5 }, /parameters\.class_count: 2\.5 is not a positive integer/],
+    ] as const) {
+      const bad = await rest([{ name: 'probs', parameters }]);
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.match(String(bad.body['error']), message);
+    }
+    await rejectsWith(
+      grpc.call('ModelInfer', {
+        model_name: 'mnist',
+        inputs: [{ ...image, contents: { fp32_contents: data } }],
+        outputs: [{ name: 'probs', parameters: { classification: { int64_param: 1000 } } }],
+      }),
+      status.INVALID_ARGUMENT,
+      /classification 1000 is larger than its 10 classes/,
+    );
+    assert.equal((await rest([{ name: 'probs', parameters: { classification: 1 } }])).status, 200);
   });
 });

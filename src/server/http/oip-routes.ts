@@ -44,6 +44,7 @@ export interface RepositoryControl {
 /** Extensions `GET /v2` advertises (Triton's names, so its clients recognise them). */
 export const EXTENSIONS = [
   'binary_tensor_data',
+  'classification',
   'model_repository',
   'metrics',
   'statistics',
