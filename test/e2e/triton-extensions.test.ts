@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import {
+  type ClientDuplexStream,
+  credentials,
+  Client as GrpcClient,
+  type GrpcObject,
+  loadPackageDefinition,
+  type ServiceClientConstructor,
+  status,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { type FlotillaProcess, startServe } from '../helpers/flotilla-process.js';
 import { kserveClient, rejectsWith, TRITON_PROTO } from '../helpers/kserve-client.js';
 import { argmaxRows, heldOutDigits } from '../helpers/mnist.js';
@@ -249,5 +258,79 @@ describe("Triton's statistics and model configuration extensions, REST and gRPC"
       /classification 1000 is larger than its 10 classes/,
     );
     assert.equal((await rest([{ name: 'probs', parameters: { classification: 1 } }])).status, 200);
+  });
+
+  it('streams inference with ModelStreamInfer: answers in order, garbage and bad requests answered with error_message, the stream goes on', async () => {
+    const options = { keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true };
+    const pkg = loadPackageDefinition(loadSync(TRITON_PROTO, options));
+    const Service = (pkg['inference'] as GrpcObject)['GRPCInferenceService'] as ServiceClientConstructor;
+    const method = Service.service['ModelStreamInfer']!;
+    // A raw client: it sends bytes as given, so a message that is not protobuf can be sent too.
+    const raw = new GrpcClient(server.grpcAddress, credentials.createInsecure());
+    type Answer = {
+      error_message: string;
+      infer_response: { id: string; outputs: { name: string; datatype: string }[] } | null;
+    };
+    const stream: ClientDuplexStream<Buffer, Answer> = raw.makeBidiStreamRequest(
+      method.path,
+      (b: Buffer) => b,
+      (b: Buffer) => method.responseDeserialize(b) as Answer,
+    );
+    const answers: Answer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (a: Answer) => answers.push(a));
+      stream.on('error', reject);
+      stream.on('end', resolve);
+    });
+    const request = (id: string, extra: object = {}): Buffer =>
+      method.requestSerialize({
+        model_name: 'mnist',
+        id,
+        inputs: [
+          {
+            name: 'image',
+            datatype: 'FP32',
+            shape: [1, 784],
+            contents: { fp32_contents: Array.from(digits[0]!.pixels) },
+          },
+        ],
+        ...extra,
+      });
+    stream.write(request('first'));
+    stream.write(Buffer.from([0x0a, 0x7f, 0x6d])); // model_name declared 127 bytes, 1 sent
+    stream.write(request('wrong-model', { model_name: 'nope' }));
+    stream.write(
+      request('classified', {
+        outputs: [{ name: 'probs', parameters: { classification: { int64_param: 1 } } }],
+      }),
+    );
+    stream.write(
+      request('too-many', {
+        outputs: [{ name: 'probs', parameters: { classification: { int64_param: 99 } } }],
+      }),
+    );
+    stream.write(request('last'));
+    stream.end();
+    await done;
+    raw.close();
+    assert.equal(answers.length, 6);
+    assert.deepEqual(
+      answers.map((a) => a.infer_response?.id ?? ''),
+      ['first', '', '', 'classified', '', 'last'],
+    );
+    assert.deepEqual(
+      answers[0]!.infer_response!.outputs.map((o) => [o.name, o.datatype]),
+      [['probs', 'FP32']],
+    );
+    assert.match(answers[1]!.error_message, /^ModelInferRequest: field 1 declares 127 bytes but 1 remain$/);
+    assert.match(answers[2]!.error_message, /^model "nope" is not found$/);
+    assert.deepEqual(
+      answers[3]!.infer_response!.outputs.map((o) => o.datatype),
+      ['BYTES'],
+    );
+    assert.match(answers[4]!.error_message, /classification 99 is larger than its 10 classes/);
+    assert.equal(answers[5]!.error_message, '');
+    // The server keeps serving unary calls.
+    assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist' }), { ready: true });
   });
 });

@@ -1,6 +1,7 @@
 import {
   type handleUnaryCall,
   Metadata,
+  type ServerDuplexStream,
   type status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
@@ -84,6 +85,63 @@ export function unary<Req, Res>(
   };
 }
 
+/** Requests of one stream decoded or running at once; past it the stream is paused (backpressure). */
+export const STREAM_MAX_PENDING = 32;
+
+/**
+ * ModelStreamInfer: every message is a ModelInferRequest read as ModelInfer reads it; answers go
+ * out in request order (requests run concurrently, up to STREAM_MAX_PENDING). A request that
+ * fails (garbage bytes, unknown model, bad shape) is answered `error_message` with the message
+ * ModelInfer's status would carry, and the stream goes on, as Triton's does.
+ */
+function modelStreamInfer(deps: OipGrpcDeps): (call: ServerDuplexStream<Uint8Array, unknown>) => void {
+  const { manager, service, logger } = deps;
+  return (call) => {
+    let pending = 0;
+    let ended = false;
+    let closed = false;
+    let tail: Promise<void> = Promise.resolve();
+    const finishIfDone = (): void => {
+      if (!ended || pending > 0 || closed) return;
+      closed = true;
+      call.end();
+    };
+    call.on('data', (bytes: Uint8Array) => {
+      pending++;
+      if (pending >= STREAM_MAX_PENDING) call.pause();
+      const answer = (async (): Promise<object> => {
+        try {
+          if (!deps.accepting())
+            throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+          return { infer_response: await modelInfer({ manager, service }, bytes) };
+        } catch (err) {
+          const e = asFlotillaError(err);
+          if (e.httpStatus >= 500)
+            logger.error('grpc stream request failed', {
+              method: 'ModelStreamInfer',
+              code: e.code,
+              error: e.message,
+            });
+          return { error_message: truncateDetails(e.message) };
+        }
+      })();
+      tail = tail.then(async () => {
+        const message = await answer;
+        if (!call.cancelled && !call.destroyed) call.write(message);
+        pending--;
+        if (pending < STREAM_MAX_PENDING && call.isPaused()) call.resume();
+        finishIfDone();
+      });
+    });
+    call.on('end', () => {
+      ended = true;
+      void tail.then(finishIfDone);
+    });
+    // A client that goes away mid-stream: nothing to answer; the requests in flight finish.
+    call.on('error', () => undefined);
+  };
+}
+
 /** The admin token check of REST, reading `authorization: Bearer <token>` from call metadata. */
 function checkAdminMetadata(metadata: Metadata, token: string | undefined): void {
   const value = metadata.get('authorization')[0];
@@ -142,6 +200,7 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
         return modelInfer({ manager, service }, bytes);
       },
     ),
+    ModelStreamInfer: modelStreamInfer(deps),
     ModelConfig: unary('ModelConfig', logger, (req: ModelRefMessage) => ({
       config: tritonModelConfig(manager.servedConfig(req.name ?? '', versionOf(req.version))),
     })),
