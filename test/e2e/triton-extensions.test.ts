@@ -309,14 +309,16 @@ describe("Triton's statistics and model configuration extensions, REST and gRPC"
         outputs: [{ name: 'probs', parameters: { classification: { int64_param: 99 } } }],
       }),
     );
+    // Past STREAM_MAX_PENDING (32) requests in flight the stream stops reading, and still answers all in order.
+    for (let i = 0; i < 100; i++) stream.write(request(`bulk-${i}`));
     stream.write(request('last'));
     stream.end();
     await done;
     raw.close();
-    assert.equal(answers.length, 6);
+    assert.equal(answers.length, 106);
     assert.deepEqual(
       answers.map((a) => a.infer_response?.id ?? ''),
-      ['first', '', '', 'classified', '', 'last'],
+      ['first', '', '', 'classified', '', ...Array.from({ length: 100 }, (_, i) => `bulk-${i}`), 'last'],
     );
     assert.deepEqual(
       answers[0]!.infer_response!.outputs.map((o) => [o.name, o.datatype]),
@@ -329,7 +331,7 @@ describe("Triton's statistics and model configuration extensions, REST and gRPC"
       ['BYTES'],
     );
     assert.match(answers[4]!.error_message, /classification 99 is larger than its 10 classes/);
-    assert.equal(answers[5]!.error_message, '');
+    assert.equal(answers[105]!.error_message, '');
     // The server keeps serving unary calls.
     assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist' }), { ready: true });
   });
