@@ -293,6 +293,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const grpcDeps = {
     manager,
     service,
+    metrics,
     adminToken: options.adminToken,
     serverVersion: VERSION,
     accepting: () => accepting,

@@ -101,6 +101,12 @@ export const ERROR_CATALOGUE = {
     summary:
       'The client closed the connection before its request was read; logged at debug level, never answered.',
   },
+  FLT_INVALID_CLASSIFICATION: {
+    http: 400,
+    grpc: 'INVALID_ARGUMENT',
+    summary:
+      "An output's `classification` (or `class_count`) parameter is not a positive integer, is larger than the output's class count, or asks to classify a BYTES output.",
+  },
   FLT_UNKNOWN_SIGNATURE: {
     http: 400,
     grpc: 'FAILED_PRECONDITION',

@@ -5,6 +5,7 @@ import {
   type InferResponse,
   type Tensor,
 } from '../core/index.js';
+import { applyClassification, checkClassification } from './classification.js';
 import type { ModelManager } from './repository/model-manager.js';
 import { validateRequest } from './validate-request.js';
 
@@ -28,7 +29,11 @@ export class InferenceService {
         { name: req.model, inputs: lease.inputs, outputs: lease.outputs },
         lease.config.maxBatchSize,
       );
-      const { outputs, timing, execution } = await lease.loaded.execute(checked.inputs, checked.outputs);
+      const batched = lease.config.maxBatchSize > 0;
+      checkClassification(req.outputs, lease.outputs, batched);
+      const run = await lease.loaded.execute(checked.inputs, checked.outputs);
+      const { timing, execution } = run;
+      const outputs = applyClassification(run.outputs, req.outputs, lease.labels, batched);
       lease.metrics.success({
         requestS: (this.clock.now() - start) / 1000,
         queueS: timing.queueMs / 1000,

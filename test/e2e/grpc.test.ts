@@ -42,15 +42,14 @@ describe('OIP v2 over gRPC: a KServe-generated client against flotilla serve', (
     assert.deepEqual(await grpc.call('ServerReady', {}), { ready: true });
     assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist' }), { ready: true });
     assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist', version: '2' }), { ready: true });
+    // Triton's answer to a model or version it does not have: OK with ready false, not an error.
+    assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist', version: '7' }), { ready: false });
+    assert.deepEqual(await grpc.call('ModelReady', { name: 'nope' }), { ready: false });
+    // A name or version no model can have is the client's mistake, and says so.
     await rejectsWith(
-      grpc.call('ModelReady', { name: 'mnist', version: '7' }),
-      status.NOT_FOUND,
-      /no version 7/,
-    );
-    await rejectsWith(
-      grpc.call('ModelReady', { name: 'nope' }),
-      status.NOT_FOUND,
-      /model "nope" is not found/,
+      grpc.call('ModelReady', { name: 'mnist', version: 'x' }),
+      status.INVALID_ARGUMENT,
+      /version: "x" is not a positive integer/,
     );
     // REST's GET /v2 has the same three fields: name, version, extensions.
     const rest = (await (await fetch(`${server.url}/v2`)).json()) as Record<string, unknown>;
@@ -187,7 +186,12 @@ describe('OIP v2 over gRPC: a KServe-generated client against flotilla serve', (
       model_name: 'mnist',
       isUnloaded: true,
     });
-    await rejectsWith(grpc.call('ModelReady', { name: 'mnist' }), status.NOT_FOUND, /not found/);
+    // Unloaded: ready false with OK over gRPC (Triton); 503 with the reason over REST.
+    assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist' }), { ready: false });
+    assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist', version: '2' }), { ready: false });
+    const rest = await fetch(`${server.url}/v2/models/mnist/ready`);
+    assert.equal(rest.status, 503);
+    assert.deepEqual(await rest.json(), { ready: false, reason: 'model "mnist" is unloaded' });
     assert.deepEqual(await grpc.call('RepositoryModelLoad', { model_name: 'mnist' }, bearer(TOKEN)), {
       model_name: 'mnist',
       isLoaded: true,

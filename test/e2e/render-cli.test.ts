@@ -117,7 +117,10 @@ describe('flotilla render (CLI)', () => {
       'apiVersion: elasticserving.paddlepaddle.org/v1\nkind: PaddleService\nmetadata: { name: p }\nspec: { canary: { containerImage: x } }\n',
     );
     const cases: [string[], RegExp][] = [
-      [['examples/flotilla.yaml', '--target', 'swarm'], /argument 'swarm' is invalid.*knative, kserve, kubernetes/],
+      [
+        ['examples/flotilla.yaml', '--target', 'swarm'],
+        /argument 'swarm' is invalid.*knative, kserve, kubernetes/,
+      ],
       [
         ['examples/flotilla.yaml', '--target', 'knative'],
         /services\.mnist\.variants\[0\]\.model: --target knative runs model variants in the Flotilla image: give --image IMAGE/,

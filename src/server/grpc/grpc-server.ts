@@ -73,7 +73,7 @@ export class GrpcServer {
       oipGrpcServiceDefinition(),
       // Message descriptors, for the strict check of every request but ModelInfer's.
       loadOipGrpcDefinition(),
-      new Set(['ModelInfer']),
+      new Set(['ModelInfer', 'ModelStreamInfer']),
     );
     this.server.addService(service, oipGrpcHandlers(deps));
     // Every TF Serving request is read from its bytes (tfserving-grpc/); Predict answers bytes too.

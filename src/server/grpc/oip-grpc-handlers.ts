@@ -1,6 +1,7 @@
 import {
   type handleUnaryCall,
   Metadata,
+  type ServerDuplexStream,
   type status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
@@ -28,13 +29,18 @@ import {
 } from '../../protocol/oip-grpc/index.js';
 import { EXTENSIONS, type RepositoryControl } from '../http/oip-routes.js';
 import type { InferenceService } from '../inference-service.js';
+import type { ModelMetrics } from '../metrics/model-metrics.js';
+import { modelStatistics } from '../model-statistics.js';
 import type { ModelManager } from '../repository/model-manager.js';
+import { tritonModelConfig } from '../triton-config.js';
 import { modelInfer } from './model-infer.js';
 
 /** What the gRPC handlers call: the same parts the REST routes call. */
 export interface OipGrpcDeps {
   readonly manager: ModelManager;
   readonly service: InferenceService;
+  /** This process's counts, for ModelStatistics. */
+  readonly metrics: ModelMetrics;
   readonly adminToken: string | undefined;
   /** Server version for ServerMetadata. */
   readonly serverVersion: string;
@@ -79,6 +85,63 @@ export function unary<Req, Res>(
   };
 }
 
+/** Requests of one stream decoded or running at once; past it the stream is paused (backpressure). */
+export const STREAM_MAX_PENDING = 32;
+
+/**
+ * ModelStreamInfer: every message is a ModelInferRequest read as ModelInfer reads it; answers go
+ * out in request order (requests run concurrently, up to STREAM_MAX_PENDING). A request that
+ * fails (garbage bytes, unknown model, bad shape) is answered `error_message` with the message
+ * ModelInfer's status would carry, and the stream goes on, as Triton's does.
+ */
+function modelStreamInfer(deps: OipGrpcDeps): (call: ServerDuplexStream<Uint8Array, unknown>) => void {
+  const { manager, service, logger } = deps;
+  return (call) => {
+    let pending = 0;
+    let ended = false;
+    let closed = false;
+    let tail: Promise<void> = Promise.resolve();
+    const finishIfDone = (): void => {
+      if (!ended || pending > 0 || closed) return;
+      closed = true;
+      call.end();
+    };
+    call.on('data', (bytes: Uint8Array) => {
+      pending++;
+      if (pending >= STREAM_MAX_PENDING) call.pause();
+      const answer = (async (): Promise<object> => {
+        try {
+          if (!deps.accepting())
+            throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
+          return { infer_response: await modelInfer({ manager, service }, bytes) };
+        } catch (err) {
+          const e = asFlotillaError(err);
+          if (e.httpStatus >= 500)
+            logger.error('grpc stream request failed', {
+              method: 'ModelStreamInfer',
+              code: e.code,
+              error: e.message,
+            });
+          return { error_message: truncateDetails(e.message) };
+        }
+      })();
+      tail = tail.then(async () => {
+        const message = await answer;
+        if (!call.cancelled && !call.destroyed) call.write(message);
+        pending--;
+        if (pending < STREAM_MAX_PENDING && call.isPaused()) call.resume();
+        finishIfDone();
+      });
+    });
+    call.on('end', () => {
+      ended = true;
+      void tail.then(finishIfDone);
+    });
+    // A client that goes away mid-stream: nothing to answer; the requests in flight finish.
+    call.on('error', () => undefined);
+  };
+}
+
 /** The admin token check of REST, reading `authorization: Bearer <token>` from call metadata. */
 function checkAdminMetadata(metadata: Metadata, token: string | undefined): void {
   const value = metadata.get('authorization')[0];
@@ -104,8 +167,10 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
   return {
     ServerLive: unary('ServerLive', logger, () => ({ live: true })),
     ServerReady: unary('ServerReady', logger, () => ({ ready: deps.accepting() && manager.isReady() })),
+    // Triton answers OK with ready: false for a model or version it does not have (unknown,
+    // unloaded, loading, failed), so clients' "wait until ready" loops keep polling.
     ModelReady: unary('ModelReady', logger, (req: ModelRefMessage) => ({
-      ready: manager.isModelReady(req.name ?? '', versionOf(req.version)),
+      ready: manager.modelReadiness(req.name ?? '', versionOf(req.version)).ready,
     })),
     ServerMetadata: unary(
       'ServerMetadata',
@@ -134,6 +199,14 @@ export function oipGrpcHandlers(deps: OipGrpcDeps): UntypedServiceImplementation
         if (!deps.accepting()) throw new UnavailableError('FLT_SHUTTING_DOWN', 'the server is shutting down');
         return modelInfer({ manager, service }, bytes);
       },
+    ),
+    ModelStreamInfer: modelStreamInfer(deps),
+    ModelConfig: unary('ModelConfig', logger, (req: ModelRefMessage) => ({
+      config: tritonModelConfig(manager.servedConfig(req.name ?? '', versionOf(req.version))),
+    })),
+    // An empty name asks for every model (Triton's request says so), an empty version every version.
+    ModelStatistics: unary('ModelStatistics', logger, (req: ModelRefMessage) =>
+      modelStatistics(manager, deps.metrics, req.name ? req.name : undefined, versionOf(req.version)),
     ),
     RepositoryIndex: unary(
       'RepositoryIndex',

@@ -1,4 +1,10 @@
-import { checkAdminToken, InvalidRequestError, previewJson, UnavailableError } from '../../core/index.js';
+import {
+  checkAdminToken,
+  InvalidRequestError,
+  NotFoundError,
+  previewJson,
+  UnavailableError,
+} from '../../core/index.js';
 import {
   decodeInferRequest,
   encodeInferResponseParts,
@@ -6,8 +12,10 @@ import {
 } from '../../protocol/oip-rest/index.js';
 import type { InferenceService } from '../inference-service.js';
 import type { ModelMetrics } from '../metrics/model-metrics.js';
+import { modelStatistics } from '../model-statistics.js';
 import type { ModelManager } from '../repository/model-manager.js';
 import { checkBodySize } from '../request-bounds.js';
+import { tritonModelConfig } from '../triton-config.js';
 import { checkInputs } from '../validate-request.js';
 import { type Handler, type HttpReply, type HttpRequest, json } from './http-server.js';
 import type { Router } from './router.js';
@@ -34,7 +42,14 @@ export interface RepositoryControl {
 }
 
 /** Extensions `GET /v2` advertises (Triton's names, so its clients recognise them). */
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'metrics'];
+export const EXTENSIONS = [
+  'binary_tensor_data',
+  'classification',
+  'model_repository',
+  'metrics',
+  'statistics',
+  'model_configuration',
+];
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -141,8 +156,22 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     });
   };
 
-  const modelReady: Handler = (req) =>
-    readiness(manager.isModelReady(req.params['model']!, req.params['version']));
+  // 200 ready; 503 with the reason for a model this server holds or held (loading, failed,
+  // unloaded); 404 for a model or version it never had (any non-200 is "not ready" to clients).
+  const modelReady: Handler = (req) => {
+    const model = req.params['model']!;
+    const r = manager.modelReadiness(model, req.params['version']);
+    if (r.ready) return readiness(true);
+    if (r.missing === 'model') throw new NotFoundError('FLT_MODEL_NOT_FOUND', r.reason!);
+    if (r.missing === 'version') throw new NotFoundError('FLT_VERSION_NOT_FOUND', r.reason!);
+    return json(503, { ready: false, reason: r.reason });
+  };
+
+  const config: Handler = (req) =>
+    json(200, tritonModelConfig(manager.servedConfig(req.params['model']!, req.params['version'])));
+
+  const stats: Handler = (req) =>
+    json(200, modelStatistics(manager, deps.metrics, req.params['model'], req.params['version']));
 
   const repositoryIndex: Handler = async (req) => {
     checkAdminToken(req.headers.authorization, deps.adminToken, 'server');
@@ -171,10 +200,16 @@ export function addOipRoutes(router: Router<Handler>, deps: OipRouteDeps): void 
     .add('GET', '/v2', () =>
       json(200, { name: 'flotilla', version: deps.serverVersion, extensions: EXTENSIONS }),
     )
+    // Before /v2/models/:model: `stats` here is Triton's statistics, not a model of that name.
+    .add('GET', '/v2/models/stats', stats)
     .add('GET', '/v2/models/:model', metadata)
     .add('GET', '/v2/models/:model/versions/:version', metadata)
     .add('GET', '/v2/models/:model/ready', modelReady)
     .add('GET', '/v2/models/:model/versions/:version/ready', modelReady)
+    .add('GET', '/v2/models/:model/config', config)
+    .add('GET', '/v2/models/:model/versions/:version/config', config)
+    .add('GET', '/v2/models/:model/stats', stats)
+    .add('GET', '/v2/models/:model/versions/:version/stats', stats)
     .add('POST', '/v2/models/:model/infer', infer)
     .add('POST', '/v2/models/:model/versions/:version/infer', infer)
     .add('POST', '/v2/repository/index', repositoryIndex)

@@ -23,9 +23,53 @@ interface VersionTally {
   inferences: number;
   execs: number;
   pending: number;
+  /** Cumulative durations in seconds, for Triton's statistics extension. */
+  successS: number;
+  failures: number;
+  failS: number;
+  queueS: number;
+  computeS: number;
+  /** Wall-clock milliseconds since the epoch of the last answered request; 0 before any. */
+  lastMs: number;
   /** What the counters have been given so far. */
   readonly flushed: { success: number; inferences: number; execs: number };
 }
+
+/** A count and its cumulative duration (Triton's `StatisticDuration`, in nanoseconds). */
+export interface StatDuration {
+  readonly count: number;
+  readonly ns: number;
+}
+
+/**
+ * One version's statistics in Triton's shape (statistics extension). Flotilla measures a
+ * request's time inside the server, its wait for an instance and its compute time; it does not
+ * measure input preparation and output extraction apart from compute, so `compute_input` and
+ * `compute_output` are zero, and there is no response cache (`cache_hit`, `cache_miss` zero).
+ */
+export interface VersionStatistics {
+  readonly name: string;
+  readonly version: string;
+  readonly last_inference: number;
+  readonly inference_count: number;
+  readonly execution_count: number;
+  readonly inference_stats: {
+    readonly success: StatDuration;
+    readonly fail: StatDuration;
+    readonly queue: StatDuration;
+    readonly compute_input: StatDuration;
+    readonly compute_infer: StatDuration;
+    readonly compute_output: StatDuration;
+    readonly cache_hit: StatDuration;
+    readonly cache_miss: StatDuration;
+  };
+}
+
+const ZERO: StatDuration = Object.freeze({ count: 0, ns: 0 });
+const duration = (count: number, seconds: number): StatDuration => ({
+  count,
+  ns: Math.round(seconds * 1e9),
+});
 
 /** The metrics of one model version, with its label values bound once (the hot path only increments). */
 export interface VersionMetrics {
@@ -49,7 +93,11 @@ export class ModelMetrics {
   private readonly ready: Gauge<'model' | 'version'>;
   private readonly loadDuration: Gauge<'model' | 'version'>;
 
-  constructor(options: { readonly processMetrics?: boolean } = {}) {
+  /** Wall-clock milliseconds since the epoch, for `last_inference`. */
+  private readonly wallClock: () => number;
+
+  constructor(options: { readonly processMetrics?: boolean; readonly wallClock?: () => number } = {}) {
+    this.wallClock = options.wallClock ?? Date.now;
     const registers = [this.registry];
     const labelNames = ['model', 'version'] as const;
     const tallies = this.tallies;
@@ -155,6 +203,12 @@ export class ModelMetrics {
         inferences: 0,
         execs: 0,
         pending: 0,
+        successS: 0,
+        failures: 0,
+        failS: 0,
+        queueS: 0,
+        computeS: 0,
+        lastMs: 0,
         flushed: { success: 0, inferences: 0, execs: 0 },
       };
       this.tallies.push(t);
@@ -168,16 +222,68 @@ export class ModelMetrics {
         tally.success++;
         tally.inferences += r.inferences;
         tally.execs += r.executions;
+        tally.successS += r.requestS;
+        tally.queueS += r.queueS;
+        tally.computeS += r.computeS;
+        tally.lastMs = this.wallClock();
         request.observe(r.requestS);
         queue.observe(r.queueS);
         compute.observe(r.computeS);
       },
       failure: (reason, requestS) => {
         this.requestFailure.labels({ model, version, reason }).inc();
+        tally.failures++;
+        tally.failS += requestS;
+        tally.lastMs = this.wallClock();
         request.observe(requestS);
       },
       pending: (delta) => {
         tally.pending += delta;
+      },
+    };
+  }
+
+  /**
+   * Triton's statistics of one version, from what this process counted since it started (zeros
+   * for a version that has not answered yet).
+   */
+  statistics(model: string, version: string): VersionStatistics {
+    const t = this.tallies.find((x) => x.labels.model === model && x.labels.version === version);
+    if (!t) {
+      return {
+        name: model,
+        version,
+        last_inference: 0,
+        inference_count: 0,
+        execution_count: 0,
+        inference_stats: {
+          success: ZERO,
+          fail: ZERO,
+          queue: ZERO,
+          compute_input: ZERO,
+          compute_infer: ZERO,
+          compute_output: ZERO,
+          cache_hit: ZERO,
+          cache_miss: ZERO,
+        },
+      };
+    }
+    return {
+      name: model,
+      version,
+      last_inference: Math.round(t.lastMs),
+      inference_count: t.inferences,
+      execution_count: t.execs,
+      inference_stats: {
+        success: duration(t.success, t.successS),
+        fail: duration(t.failures, t.failS),
+        // Every successful request waited (perhaps 0 s) once and was computed once.
+        queue: duration(t.success, t.queueS),
+        compute_input: ZERO,
+        compute_infer: duration(t.success, t.computeS),
+        compute_output: ZERO,
+        cache_hit: ZERO,
+        cache_miss: ZERO,
       },
     };
   }

@@ -31,6 +31,8 @@ interface VersionSlot {
   /** The largest request bodies its inputs can need (undefined: unbounded), decided at load. */
   bounds: BodyBounds | undefined;
   reason: string | undefined;
+  /** Class names from the config's `labels` file, read at load (classification answers). */
+  labels: readonly string[] | undefined;
   inflight: number;
   drained: (() => void) | undefined;
   metrics: VersionMetrics | undefined;
@@ -53,7 +55,20 @@ export interface Lease {
   readonly outputs: readonly TensorSpec[];
   readonly loaded: LoadedModel;
   readonly metrics: VersionMetrics;
+  /** Class names from the config's `labels` file; undefined when it names none. */
+  readonly labels: readonly string[] | undefined;
   release(): void;
+}
+
+/** What `GET /v2/models/{m}/config` and gRPC ModelConfig describe: one ready version. */
+export interface ServedConfig {
+  readonly name: string;
+  readonly version: number;
+  readonly config: ModelConfig;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** Instances actually running (an `auto` placement decides at load). */
+  readonly instances: number;
 }
 
 /** What a front end checks a request against before decoding it: the version that would answer. */
@@ -83,6 +98,13 @@ export interface IndexEntry {
   readonly version?: string;
   readonly state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
   readonly reason: string;
+}
+
+/** A model's (or version's) readiness; `missing` when the server does not know it at all. */
+export interface ModelReadiness {
+  readonly ready: boolean;
+  readonly missing?: 'model' | 'version';
+  readonly reason?: string;
 }
 
 /** Per-version status in TF Serving's terms, for its status endpoint. */
@@ -257,6 +279,7 @@ export class ModelManager {
       outputs: [],
       bounds: undefined,
       reason: undefined,
+      labels: undefined,
       inflight: 0,
       drained: undefined,
       metrics: undefined,
@@ -284,6 +307,7 @@ export class ModelManager {
       slot.inputs = mergeSpecs(config.inputs, loaded.inputs, 'inputs', entry.name);
       slot.outputs = mergeSpecs(config.outputs, loaded.outputs, 'outputs', entry.name);
       slot.bounds = bodyBounds({ inputs: slot.inputs, maxBatchSize: config.maxBatchSize });
+      slot.labels = labels;
       if (this.closing) throw new Error('the server is shutting down');
       if (entry.slots.get(version) !== slot || !this.wanted(entry.name))
         throw new Error('the model was unloaded while loading');
@@ -373,6 +397,7 @@ export class ModelManager {
       outputs: slot.outputs,
       loaded: slot.loaded!,
       metrics: slot.metrics!,
+      labels: slot.labels,
       release: () => {
         if (released) return;
         released = true;
@@ -495,6 +520,37 @@ export class ModelManager {
     return String(version);
   }
 
+  /**
+   * The ready versions statistics describe: of every model, of one (404 when unknown), or one
+   * version (404 when the model has no such version ready), sorted by name and version.
+   */
+  readyVersions(model?: string, version?: string): { name: string; version: number }[] {
+    if (model === undefined) {
+      return [...this.models.values()]
+        .filter((e) => this.wanted(e.name))
+        .flatMap((e) => readySlots(e).map((v) => ({ name: e.name, version: v })))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version - b.version));
+    }
+    checkModelName(model);
+    const v = version === undefined ? undefined : parseVersion(version);
+    if (v !== undefined) return [{ name: model, version: this.pick(model, v).version }];
+    return readySlots(this.entry(model)).map((n) => ({ name: model, version: n }));
+  }
+
+  /** The config a version (or the newest ready one) runs with; throws what `acquire` would. */
+  servedConfig(model: string, version?: string): ServedConfig {
+    checkModelName(model);
+    const slot = this.pick(model, version === undefined ? undefined : parseVersion(version));
+    return {
+      name: model,
+      version: slot.version,
+      config: slot.config,
+      inputs: slot.inputs,
+      outputs: slot.outputs,
+      instances: slot.loaded?.placement?.instances ?? slot.config.instances,
+    };
+  }
+
   /** Metadata of a version (or the newest ready one). */
   metadata(model: string, version?: string): ModelMetadata {
     checkModelName(model);
@@ -515,15 +571,35 @@ export class ModelManager {
     };
   }
 
-  /** Whether a model (or one version) can answer now; throws 404 for unknown ones. */
-  isModelReady(model: string, version?: string): boolean {
+  /**
+   * Whether a model (or one version) can answer now, and why not, Triton's way: never throws for
+   * a well-formed name and version (an unknown model or version is simply not ready), so "wait
+   * until ready" loops keep polling. `missing` says the model (never held by this server: not
+   * loaded, loading, failed nor unloaded by the repository API) or the version is unknown; the
+   * REST route answers 404 for those. A malformed name or version still throws (400): no model
+   * can have it.
+   */
+  modelReadiness(model: string, version?: string): ModelReadiness {
     checkModelName(model);
-    const entry = this.entry(model);
-    if (version === undefined) return [...entry.slots.values()].some((s) => s.state === 'ready');
-    const v = parseVersion(version);
+    const v = version === undefined ? undefined : parseVersion(version);
+    const entry = this.models.get(model);
+    if (!entry && !this.unloadedByApi.has(model)) {
+      return { ready: false, missing: 'model', reason: `model "${model}" is not found` };
+    }
+    if (!entry || !this.wanted(model)) return { ready: false, reason: `model "${model}" is unloaded` };
+    if (this.closing) return { ready: false, reason: 'the server is shutting down' };
+    if (v === undefined) {
+      if ([...entry.slots.values()].some((s) => s.state === 'ready')) return { ready: true };
+      return {
+        ready: false,
+        reason: this.modelNotReady(model, entry) ?? `model "${model}" has no ready version`,
+      };
+    }
     const slot = entry.slots.get(v);
-    if (!slot) throw new NotFoundError('FLT_VERSION_NOT_FOUND', `model "${model}" has no version ${v}`);
-    return slot.state === 'ready';
+    if (!slot) return { ready: false, missing: 'version', reason: `model "${model}" has no version ${v}` };
+    if (slot.state === 'ready') return { ready: true };
+    const why = slot.reason ? `: ${slot.reason}` : '';
+    return { ready: false, reason: `model "${model}" version ${v} is ${slot.state}${why}` };
   }
 
   /** Every version's state, TF Serving style; throws 404 for an unknown model. */
@@ -646,6 +722,13 @@ export class ModelManager {
     for (const entry of this.models.values()) this.unloadAll(entry);
     await Promise.all([...this.unloads]);
   }
+}
+
+function readySlots(entry: ModelEntry): number[] {
+  return [...entry.slots.values()]
+    .filter((s) => s.state === 'ready')
+    .map((s) => s.version)
+    .sort((a, b) => a - b);
 }
 
 /** The metadata to serve: the config's declaration when given (checked against the model), else the model's. */
