@@ -10,7 +10,8 @@ import type { ServiceRuntime } from './runtime/service-runtime.js';
  * call server metadata before anything else.
  *
  * - Server metadata: the gateway's own name, version and the extensions every request through it
- *   keeps (binary tensor data passes through untouched).
+ *   keeps (binary tensor data, classification and model configuration pass through to replicas;
+ *   statistics are per replica, so `GET /v2/models/stats` has no one answer here).
  * - Repository index: the services the gateway routes, as models, READY when a variant with
  *   weight has an available replica (what routing would find), behind the gateway's admin token
  *   as a replica's index is behind the server's.
@@ -23,7 +24,8 @@ import type { ServiceRuntime } from './runtime/service-runtime.js';
 export const GATEWAY_METADATA = Object.freeze({
   name: 'flotilla-gateway',
   version: VERSION,
-  extensions: Object.freeze(['binary_tensor_data']),
+  // What passes through to the replicas whatever the service: per-model paths are routed.
+  extensions: Object.freeze(['binary_tensor_data', 'classification', 'model_configuration']),
 });
 
 /** One entry of the repository index (OIP's `RepositoryIndexResponse.ModelIndex`). */

@@ -59,7 +59,7 @@ describe('server-level calls through flotilla gateway (two services)', () => {
     const meta = JSON.parse(res.body.toString()) as { name: string; version: string; extensions: string[] };
     assert.equal(meta.name, 'flotilla-gateway');
     assert.match(meta.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(meta.extensions, ['binary_tensor_data']);
+    assert.deepEqual(meta.extensions, ['binary_tensor_data', 'classification', 'model_configuration']);
     assert.deepEqual(await grpc.call('ServerMetadata', {}), meta);
     assert.deepEqual(await triton.call('ServerMetadata', {}), meta);
     // The calls a Triton client makes next go through to the replicas.
