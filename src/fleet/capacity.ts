@@ -4,12 +4,13 @@ import type { ReplicaCost } from '../orchestrator/index.js';
  * How many replicas a `flotilla scale` may pin, pure. Two bounds, both documented in docs/up.md:
  *
  * - the variant's `max` from the service file (as Knative's max-scale bounds a revision);
- * - what the machine holds: every replica runs `instances` inference threads (its models'
- *   instance counts, one per core by default) and needs memory (a Node process plus its model
- *   files once per instance). All managed replicas together may run at most
- *   `CAPACITY_DEFAULTS.instancesPerCore` instances per core and use at most
- *   `CAPACITY_DEFAULTS.memoryShare` of the machine's memory. Past that, replicas only take turns
- *   on the cores (and their own start-up starves the gateway) or the machine swaps.
+ * - what the machine holds: all managed replicas together at most
+ *   `CAPACITY_DEFAULTS.replicasPerCore` per core, and their estimated memory (a Node process plus
+ *   its model files once per instance) at most `CAPACITY_DEFAULTS.memoryShare` of the machine's.
+ *   Replicas, not instances, are counted against the cores: a replica's instances default to one
+ *   per core, so counting instances let a 2-core machine hold 4 replicas in all and refused the
+ *   quick start's own `flotilla scale mnist stable 2` (its fleet at its maxes is 6 replicas);
+ *   the outage this bound is for was 100 replicas on 2 cores (load average 143).
  */
 
 /** The machine the replicas share. */
@@ -19,15 +20,15 @@ export interface Machine {
 }
 
 export const CAPACITY_DEFAULTS = Object.freeze({
-  /** Instances all replicas together may run per core. */
-  instancesPerCore: 4,
+  /** Replicas all managed variants together may run per core. */
+  replicasPerCore: 4,
   /** Share of the machine's memory all replicas together may use. */
   memoryShare: 0.75,
 });
 
 /** What the other managed variants hold now. */
 export interface CapacityUse {
-  readonly instances: number;
+  readonly replicas: number;
   readonly memoryBytes: number;
 }
 
@@ -52,9 +53,9 @@ export function scaleLimit(
   others: CapacityUse,
   machine: Machine,
 ): ScaleLimit {
-  const slots = machine.cores * CAPACITY_DEFAULTS.instancesPerCore;
+  const slots = machine.cores * CAPACITY_DEFAULTS.replicasPerCore;
   const memory = machine.memoryBytes * CAPACITY_DEFAULTS.memoryShare;
-  const byCores = Math.floor(Math.max(0, slots - others.instances) / Math.max(1, cost.instances));
+  const byCores = Math.max(0, slots - others.replicas);
   const byMemory = Math.floor(Math.max(0, memory - others.memoryBytes) / Math.max(1, cost.memoryBytes));
   const allowed = Math.max(0, Math.min(max, byCores, byMemory));
   if (requested <= allowed) return { allowed, reason: undefined };
@@ -62,7 +63,7 @@ export function scaleLimit(
   if (requested > max) limits.push(`the variant's max is ${max} (scale.max in the service file)`);
   if (requested > byCores)
     limits.push(
-      `this machine holds ${byCores}: ${machine.cores} cores x ${CAPACITY_DEFAULTS.instancesPerCore} = ${slots} instances, ${others.instances} used by other variants, ${cost.instances} per replica`,
+      `this machine holds ${byCores}: ${machine.cores} cores x ${CAPACITY_DEFAULTS.replicasPerCore} = ${slots} replicas, ${others.replicas} used by other variants`,
     );
   if (requested > byMemory)
     limits.push(

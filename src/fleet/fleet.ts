@@ -214,10 +214,10 @@ export class Fleet {
     const m = this.controlOf(service, tag);
     if (!Number.isInteger(replicas) || replicas < 0)
       throw new InvalidRequestError('FLT_INVALID_FIELD', `replicas: ${replicas} is not a whole number >= 0`);
-    const others = { instances: 0, memoryBytes: 0 };
+    const others = { replicas: 0, memoryBytes: 0 };
     for (const o of this.variants.values()) {
       if (o === m) continue;
-      others.instances += o.scaling.desired * o.cost.instances;
+      others.replicas += o.scaling.desired;
       others.memoryBytes += o.scaling.desired * o.cost.memoryBytes;
     }
     const limit = scaleLimit(m.key, replicas, m.scaling.spec.max, m.cost, others, this.options.machine);

@@ -103,17 +103,17 @@ describe('ServiceRollout', () => {
 describe('scaleLimit: what flotilla scale may pin', () => {
   const machine = { cores: 2, memoryBytes: 8 * 1024 ** 3 };
   const cost = { instances: 2, memoryBytes: 200 * 1024 ** 2 };
-  const none = { instances: 0, memoryBytes: 0 };
+  const none = { replicas: 0, memoryBytes: 0 };
 
-  it('pins the defaults (4 instances per core, 75% of memory)', () => {
-    assert.deepEqual({ ...CAPACITY_DEFAULTS }, { instancesPerCore: 4, memoryShare: 0.75 });
+  it('pins the defaults (4 replicas per core, 75% of memory)', () => {
+    assert.deepEqual({ ...CAPACITY_DEFAULTS }, { replicasPerCore: 4, memoryShare: 0.75 });
   });
 
   const cases: {
     name: string;
     requested: number;
     max: number;
-    others: { instances: number; memoryBytes: number };
+    others: { replicas: number; memoryBytes: number };
     machine?: { cores: number; memoryBytes: number };
     allowed: number;
     reason: RegExp | undefined;
@@ -121,20 +121,20 @@ describe('scaleLimit: what flotilla scale may pin', () => {
     { name: 'within every bound', requested: 2, max: 4, others: none, allowed: 4, reason: undefined },
     { name: 'above max', requested: 5, max: 4, others: none, allowed: 4, reason: /the variant's max is 4/ },
     {
-      name: 'above the cores: 2 cores x 4 = 8 instances, 2 per replica',
+      name: 'above the cores: 2 cores x 4 = 8 replicas (replicas count, not their instances)',
       requested: 100,
       max: 100,
       others: none,
-      allowed: 4,
-      reason: /this machine holds 4: 2 cores x 4 = 8 instances, 0 used by other variants, 2 per replica/,
+      allowed: 8,
+      reason: /this machine holds 8: 2 cores x 4 = 8 replicas, 0 used by other variants/,
     },
     {
       name: 'other variants take their share',
-      requested: 3,
+      requested: 5,
       max: 10,
-      others: { instances: 4, memoryBytes: 0 },
-      allowed: 2,
-      reason: /holds 2: .* 4 used by other variants/,
+      others: { replicas: 4, memoryBytes: 0 },
+      allowed: 4,
+      reason: /holds 4: .* 4 used by other variants/,
     },
     {
       name: 'memory binds first on a small machine',
@@ -149,7 +149,7 @@ describe('scaleLimit: what flotilla scale may pin', () => {
       name: '0 is always allowed',
       requested: 0,
       max: 1,
-      others: { instances: 99, memoryBytes: 0 },
+      others: { replicas: 99, memoryBytes: 0 },
       allowed: 0,
       reason: undefined,
     },
