@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startBackend, startGateway, writeServiceFile } from '../fixtures/services/gateway-helpers.js';
 import { type FlotillaProcess, startServe, waitFor } from '../helpers/flotilla-process.js';
+import { EXAMPLE_MODELS } from '../helpers/paths.js';
 
 const SLOW = 1_000;
 const HEADER_TIMEOUT_MS = 1_000;
@@ -70,9 +68,18 @@ describe('slowloris: 1,000 slow heads are cut at the header deadline and do not 
   });
 
   it('flotilla serve --header-timeout', async () => {
-    const repo = mkdtempSync(join(tmpdir(), 'flotilla-empty-'));
+    // A small model: an empty repository is refused at start (issue 17), and none is needed here.
     const serve = await startServe(
-      ['--model-repository', repo, '--header-timeout', String(HEADER_TIMEOUT_MS)],
+      [
+        '--model-repository',
+        EXAMPLE_MODELS,
+        '--models',
+        'mnist',
+        '--poll-interval',
+        '0',
+        '--header-timeout',
+        String(HEADER_TIMEOUT_MS),
+      ],
       { waitReady: false },
     );
     procs.push(serve);

@@ -29,10 +29,11 @@ describe('CLI usage (issue 17 item 9)', () => {
   });
 
   it('--help marks required options, in the usage line and their description', () => {
-    const help = execFileSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
-    assert.match(help, /^Usage: flotilla serve --model-repository <dir> \[options\]$/m);
-    assert.match(help, /--model-repository <dir>\s+\(required\) repository folder/);
-    assert.doesNotMatch(help, /--http-port <port>\s+\(required\)/);
+    // `serve` takes --model-repository or --model-dir, so neither is required on its own: `tune`'s is.
+    const help = execFileSync(process.execPath, [CLI, 'tune', '--help'], { encoding: 'utf8' });
+    assert.match(help, /^Usage: flotilla tune --model-repository <dir> \[options\] <model>$/m);
+    assert.match(help, /--model-repository <dir>\s+\(required\)/);
+    assert.doesNotMatch(help, /--concurrency[^\n]*\(required\)/);
   });
 
   it('set-weights says what it applied and the rollout it left (it said "no rollout" beside status\'s "manual 30%")', () => {
