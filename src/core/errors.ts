@@ -214,7 +214,7 @@ export const ERROR_CATALOGUE = {
     summary: 'The variant chosen has no replica to send the request to.',
   },
   FLT_NOT_THROUGH_GATEWAY: {
-    http: 501,
+    http: 404,
     grpc: 'UNIMPLEMENTED',
     summary:
       'A call that acts on one server (repository load or unload) was sent to the gateway; send it to a replica.',

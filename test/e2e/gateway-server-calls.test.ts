@@ -101,7 +101,7 @@ describe('server-level calls through flotilla gateway (two services)', () => {
     const res = await rawRequest(gw.url, 'POST', '/v2/repository/models/mnist/unload', '{}', {
       authorization: `Bearer ${TOKEN}`,
     });
-    assert.equal(res.status, 501);
+    assert.equal(res.status, 404);
     assert.equal(JSON.parse(res.body.toString()).code, 'FLT_NOT_THROUGH_GATEWAY');
     // The replica kept its model.
     assert.deepEqual(await grpc.call('ModelReady', { name: 'mnist', version: '' }), { ready: true });
