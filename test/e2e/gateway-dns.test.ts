@@ -25,6 +25,9 @@ const INTERVAL_MS = 1000;
 const TOTAL = 2000;
 const CONCURRENCY = 8;
 
+/** RFC 1035 §4.1.1's name error (dns2 3.0's types do not name its RCODE table). */
+const NXDOMAIN = 3;
+
 /** What the test's DNS server says for NAME: addresses, or NXDOMAIN. */
 let answer: readonly string[] | 'nxdomain' = ['127.0.0.2'];
 
@@ -33,7 +36,7 @@ function startDns(): Promise<ReturnType<typeof dns2.createUDPServer>> {
   const server = dns2.createUDPServer((request, send) => {
     const response = Packet.createResponseFromRequest(request);
     const q = request.questions[0];
-    if (q?.name === NAME && answer === 'nxdomain') response.header.rcode = Packet.RCODE.NXDOMAIN;
+    if (q?.name === NAME && answer === 'nxdomain') response.header.rcode = NXDOMAIN;
     else if (q?.name === NAME && q.type === Packet.TYPE.A && answer !== 'nxdomain') {
       for (const address of answer)
         response.answers.push(Packet.createResourceFromQuestion(q, { ttl: 1, address }));
