@@ -108,8 +108,16 @@ describe('flotilla bench: SLO violation rate switches endpoints (seed 003 change
     proc.stderr.on('data', (d: Buffer) => (stderr += d));
     proc.stdout.resume();
     // The first endpoint answers in no time for a second, then takes 120 ms: over the 40 ms threshold.
-    const slow = setTimeout(() => (primary.delayMs = 120), 1000);
+    // The second is counted from the bench's first request, not from the spawn: the CLI's own
+    // start-up took a second on a busy machine, and the endpoint was slow before it was measured.
+    let slow: NodeJS.Timeout | undefined;
+    const firstRequest = setInterval(() => {
+      if (primary.infers === 0) return;
+      clearInterval(firstRequest);
+      slow = setTimeout(() => (primary.delayMs = 120), 1000);
+    }, 5);
     const [code] = (await once(proc, 'exit')) as [number];
+    clearInterval(firstRequest);
     clearTimeout(slow);
     assert.equal(code, 0, stderr);
     const j = JSON.parse(readFileSync(file, 'utf8')) as {
