@@ -74,11 +74,12 @@ export function rewriteModelName(buf: Buffer, name: string): Buffer {
   const total = firstMessageLength(buf);
   if (total === undefined || buf[0] !== 0) return buf;
   const msg = buf.subarray(5, total);
-  const f = findField1(msg);
-  if (!f) return buf;
-  const value = Buffer.from(name, 'utf8');
-  const field = Buffer.from([0x0a, ...varint(value.length)]);
-  const body = Buffer.concat([msg.subarray(0, f.tagAt), field, value, msg.subarray(f.end)]);
+  const body = replaceField1(msg, name);
+  return body === msg ? buf : reframe(buf, total, body);
+}
+
+/** `buf` with its first message (ending at `total`) replaced by `body`, the rest as it came. */
+function reframe(buf: Buffer, total: number, body: Uint8Array): Buffer {
   const prefix = Buffer.alloc(5);
   prefix.writeUInt32BE(body.length, 1);
   return Buffer.concat([prefix, body, buf.subarray(total)]);
@@ -154,10 +155,7 @@ export function rewriteTfModelName(buf: Buffer, name: string): Buffer {
     r.pos = end;
   }
   parts.push(msg.subarray(from));
-  const body = Buffer.concat(parts);
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(body.length, 1);
-  return Buffer.concat([prefix, body, buf.subarray(total)]);
+  return reframe(buf, total, Buffer.concat(parts));
 }
 
 /** A gRPC message of raw protobuf bytes, length-prefixed. */
