@@ -22,6 +22,7 @@ import { encodeInferRequest } from '../src/protocol/oip-rest/index.js';
 import { type FlotillaProcess, startCli, startServe, waitFor } from '../test/helpers/flotilla-process.js';
 import { EXAMPLE_MODELS } from '../test/helpers/paths.js';
 import { closedLoopHttp } from './lib/http-load.js';
+import { pairedRounds } from './lib/paired.js';
 import { numberArg, writeBenchResults } from './lib/results.js';
 
 const rounds = numberArg('rounds', 5);
@@ -118,8 +119,6 @@ const CASES: readonly { readonly path: string; readonly concurrency: number; rea
   { path: 'gRPC raw tensors', concurrency: 8, measure: grpcRaw(8) },
 ];
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
   const servers: FlotillaProcess[] = [];
   try {
@@ -139,21 +138,15 @@ async function main(): Promise<void> {
     const single: Side = { url: onePort.url, grpc: onePort.grpcAddress };
     const rows = [];
     for (const c of CASES) {
-      const b: number[] = [];
-      const s: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        b.push(await c.measure(base));
-        s.push(await c.measure(single));
-      }
-      const ratios = b.map((v, i) => s[i]! / v);
+      const r = await pairedRounds(c.measure, base, single, rounds);
       rows.push({
         path: c.path,
         concurrency: c.concurrency,
-        twoPortsPerS: Math.round(median(b)),
-        onePortPerS: Math.round(median(s)),
-        ratio: Number(median(ratios).toFixed(3)),
-        ratioMin: Number(Math.min(...ratios).toFixed(3)),
-        ratioMax: Number(Math.max(...ratios).toFixed(3)),
+        twoPortsPerS: r.basePerS,
+        onePortPerS: r.otherPerS,
+        ratio: r.ratio,
+        ratioMin: r.ratioMin,
+        ratioMax: r.ratioMax,
       });
     }
     writeBenchResults({

@@ -19,6 +19,7 @@ import { makeTestPki } from '../test/helpers/certs.js';
 import { type FlotillaProcess, startServe, waitFor } from '../test/helpers/flotilla-process.js';
 import { EXAMPLE_MODELS } from '../test/helpers/paths.js';
 import { closedLoopHttp } from './lib/http-load.js';
+import { pairedRounds } from './lib/paired.js';
 import { numberArg, writeBenchResults } from './lib/results.js';
 
 const rounds = numberArg('rounds', 5);
@@ -83,8 +84,6 @@ const CASES: readonly { readonly path: string; readonly concurrency: number; rea
   { path: 'gRPC raw tensors', concurrency: 8, measure: grpcRaw(8) },
 ];
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
   const pki = makeTestPki();
   const servers: FlotillaProcess[] = [];
@@ -106,21 +105,15 @@ async function main(): Promise<void> {
     const secure: Side = { url: tlsServer.url, grpc: tlsServer.grpcAddress, tls };
     const rows = [];
     for (const c of CASES) {
-      const p: number[] = [];
-      const t: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        p.push(await c.measure(plain));
-        t.push(await c.measure(secure));
-      }
-      const ratios = p.map((v, i) => t[i]! / v);
+      const r = await pairedRounds(c.measure, plain, secure, rounds);
       rows.push({
         path: c.path,
         concurrency: c.concurrency,
-        plainPerS: Math.round(median(p)),
-        tlsPerS: Math.round(median(t)),
-        ratio: Number(median(ratios).toFixed(3)),
-        ratioMin: Number(Math.min(...ratios).toFixed(3)),
-        ratioMax: Number(Math.max(...ratios).toFixed(3)),
+        plainPerS: r.basePerS,
+        tlsPerS: r.otherPerS,
+        ratio: r.ratio,
+        ratioMin: r.ratioMin,
+        ratioMax: r.ratioMax,
       });
     }
     writeBenchResults({
