@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Random } from '../core/index.js';
 import { ConfigError } from '../core/index.js';
-import {
-  type Balancer,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-  RoundRobinBalancer,
-} from '../gateway/index.js';
+import type { ReplicaRuntime } from '../gateway/index.js';
+import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from '../lb/index.js';
 import {
   isPrototxtFile,
   parsePredictorsPrototxt,

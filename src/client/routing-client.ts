@@ -8,7 +8,7 @@ import {
   type Outcome,
   type SplitVariant,
   splitTraffic,
-} from '../gateway/index.js';
+} from '../lb/index.js';
 import type { EncodeRequestOptions } from '../protocol/oip-rest/index.js';
 import { formatAddress, parseEndpoints, type ServiceSpec } from '../spec/index.js';
 import { OipHttpClient, OipHttpError } from './oip-http-client.js';

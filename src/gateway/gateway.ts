@@ -11,12 +11,13 @@ import {
   systemTimers,
   type Timers,
 } from '../core/index.js';
+import type { Balancer } from '../lb/index.js';
+import { checkWeights } from '../lb/index.js';
 import { CONNECTION_LIMIT_DEFAULTS, RequestMemory } from '../protocol/http1/index.js';
 import { parseJsonBody } from '../protocol/oip-rest/index.js';
 import { type Address, parsePaddleWeights, type ServiceFile, type ServiceSpec } from '../spec/index.js';
 import type { ServerCertificates } from '../tls/index.js';
 import { ADMIN_PREFIX, type AdminTarget, type AdminUi, handleAdmin } from './admin/admin-routes.js';
-import type { Balancer } from './balancing/balancer.js';
 import { createDnsResolver, type DnsResolver } from './discovery/dns-resolver.js';
 import { FrontDoor } from './front-door.js';
 import { type GatewayState, snapshot } from './gateway-state.js';
@@ -26,7 +27,6 @@ import { createFrontHandler } from './proxy/front.js';
 import { CALL, type ResponseWithCall } from './proxy/proxy-call.js';
 import { sendError, sendJson } from './proxy/replies.js';
 import { RoutingTable } from './routing/routing-table.js';
-import { checkWeights } from './routing/traffic-split.js';
 import type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
 import { ServiceRuntime } from './runtime/service-runtime.js';
 import type { VariantRuntime } from './runtime/variant-runtime.js';

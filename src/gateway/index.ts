@@ -1,6 +1,5 @@
 export * from './activator/activator.js';
 export * from './admin/admin-routes.js';
-export * from './balancing/index.js';
 export {
   type DiscoveryDecision,
   type DiscoveryState,
@@ -30,11 +29,6 @@ export * from './errors.js';
 export * from './gateway.js';
 export * from './gateway-state.js';
 export * from './health/health-state.js';
-export * from './health/outlier-detector.js';
-export * from './retry/retry-budget.js';
-export * from './retry/retry-policy.js';
-export * from './routing/hash.js';
 export * from './routing/protocol-paths.js';
 export * from './routing/routing-table.js';
-export * from './routing/traffic-split.js';
 export type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';

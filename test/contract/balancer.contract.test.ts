@@ -8,7 +8,7 @@ import {
   hash32,
   LeastRequestBalancer,
   RoundRobinBalancer,
-} from '../../src/gateway/index.js';
+} from '../../src/lb/index.js';
 
 /** Every `Balancer` implementation, built fresh per test. */
 const implementations: [string, () => Balancer<BalancerReplica>][] = [

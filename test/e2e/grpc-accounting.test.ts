@@ -8,12 +8,8 @@ import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import { ServiceRollout } from '../../src/fleet/service-rollout.js';
-import {
-  Gateway,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-  RoundRobinBalancer,
-} from '../../src/gateway/index.js';
+import { Gateway, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer, RoundRobinBalancer } from '../../src/lb/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 import { startBackend } from '../fixtures/services/gateway-helpers.js';
 import { type GrpcAnswer, grpcCall, startGrpcReplica } from '../fixtures/services/grpc-helpers.js';

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
-import {
-  Gateway,
-  type GatewayOptions,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-} from '../../src/gateway/index.js';
+import { Gateway, type GatewayOptions, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer } from '../../src/lb/index.js';
 import { parseServiceFile, type ServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend, type TinyBackend } from '../fixtures/services/gateway-helpers.js';
 import { rawRequest } from '../helpers/raw-http.js';

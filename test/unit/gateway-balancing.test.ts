@@ -7,7 +7,7 @@ import {
   balancerReplica,
   LeastRequestBalancer,
   RoundRobinBalancer,
-} from '../../src/gateway/index.js';
+} from '../../src/lb/index.js';
 
 const ok = { kind: 'response', status: 200, latencyMs: 1 } as const;
 const fleet = (n: number): BalancerReplica[] => Array.from({ length: n }, (_, i) => balancerReplica(`r${i}`));

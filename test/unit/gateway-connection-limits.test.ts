@@ -4,12 +4,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
-import {
-  Gateway,
-  type GatewayOptions,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-} from '../../src/gateway/index.js';
+import { Gateway, type GatewayOptions, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer } from '../../src/lb/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 
 /** A replica on a plain `net` server: records every byte it receives, answers each head `ok`. */

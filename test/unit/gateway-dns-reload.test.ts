@@ -8,12 +8,8 @@ import { after, describe, it } from 'node:test';
 import dns2 from 'dns2';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
-import {
-  createDnsResolver,
-  Gateway,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-} from '../../src/gateway/index.js';
+import { createDnsResolver, Gateway, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer } from '../../src/lb/index.js';
 import { parseServiceFile, type ServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend } from '../fixtures/services/gateway-helpers.js';
 import { waitFor } from '../helpers/flotilla-process.js';

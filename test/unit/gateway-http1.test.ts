@@ -5,7 +5,8 @@ import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
 import { ChunkedScanner, parseRequestHead, parseResponseHead } from '../../src/gateway/http1/index.js';
-import { Gateway, LeastRequestBalancer, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { Gateway, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer } from '../../src/lb/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend } from '../fixtures/services/gateway-helpers.js';
 

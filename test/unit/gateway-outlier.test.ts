@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyCheck, newHealthRecord, type Outcome, OutlierDetector } from '../../src/gateway/index.js';
+import { applyCheck, newHealthRecord } from '../../src/gateway/index.js';
+import { type Outcome, OutlierDetector } from '../../src/lb/index.js';
 import { SERVICE_FILE_DEFAULTS } from '../../src/spec/index.js';
 
 const spec = {

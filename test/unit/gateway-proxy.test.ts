@@ -3,13 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { seededRandom, silentLogger, systemClock } from '../../src/core/index.js';
-import {
-  Gateway,
-  type GatewayOptions,
-  LeastRequestBalancer,
-  type ReplicaRuntime,
-  RoundRobinBalancer,
-} from '../../src/gateway/index.js';
+import { Gateway, type GatewayOptions, type ReplicaRuntime } from '../../src/gateway/index.js';
+import { LeastRequestBalancer, RoundRobinBalancer } from '../../src/lb/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 import { echo, startBackend, type TinyBackend } from '../fixtures/services/gateway-helpers.js';
 import { rawRequest } from '../helpers/raw-http.js';

@@ -7,7 +7,7 @@ import {
   type Outcome,
   RetryBudget,
   shouldRetry,
-} from '../../src/gateway/index.js';
+} from '../../src/lb/index.js';
 
 describe('retry policy', () => {
   const cases: [Outcome, boolean][] = [

@@ -8,7 +8,7 @@ import {
   type SplitVariant,
   shouldMirror,
   splitTraffic,
-} from '../../src/gateway/index.js';
+} from '../../src/lb/index.js';
 
 const variants = (...weights: number[]): SplitVariant[] =>
   weights.map((weight, i) => ({ tag: `var${i + 1}`, tagHash: hash32(`var${i + 1}`), weight }));

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConcurrencyTracker } from '../../src/autoscaler/index.js';
 import { silentLogger, systemRandom } from '../../src/core/index.js';
-import { LeastRequestBalancer } from '../../src/gateway/index.js';
 import { VariantRuntime } from '../../src/gateway/runtime/variant-runtime.js';
+import { LeastRequestBalancer } from '../../src/lb/index.js';
 import { parseServiceFile } from '../../src/spec/index.js';
 
 const spec = parseServiceFile(

@@ -7,12 +7,12 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { type Clock, type FlotillaError, GRPC_STATUS, UnavailableError } from '../../core/index.js';
+import type { Outcome } from '../../lb/index.js';
+import { claimRetry, isRetryableStatus } from '../../lb/index.js';
 import { percentEncodeGrpcMessage } from '../../protocol/oip-grpc/index.js';
 import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
-import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import { classify, recordCallEnd, recordTryEnd } from '../proxy/outcomes.js';
-import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';

@@ -18,12 +18,11 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../core/index.js';
+import { hash32, splitTraffic } from '../../lb/index.js';
 import { WIRE, WireReader } from '../../protocol/oip-grpc/index.js';
 import { formatAddress } from '../../spec/index.js';
 import { connectOptions, contextOptions, type ServerCertificates } from '../../tls/index.js';
-import { hash32 } from '../routing/hash.js';
 import { hostname, type RoutingTable } from '../routing/routing-table.js';
-import { splitTraffic } from '../routing/traffic-split.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import {

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
+import type { Outcome } from '../../lb/index.js';
+import { claimRetry, isRetryableStatus } from '../../lb/index.js';
 import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
-import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { classify, recordCallEnd, recordTryEnd } from '../proxy/outcomes.js';
-import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';

@@ -1,12 +1,11 @@
 import type { Socket } from 'node:net';
 import { InvalidRequestError, type Random } from '../../core/index.js';
+import { hash32, shouldMirror, splitTraffic } from '../../lb/index.js';
 import { RawConnection, type RequestMemory } from '../../protocol/http1/index.js';
 import type { ProxyContext } from '../proxy/context.js';
 import { pathFor } from '../proxy/front.js';
 import { mirrorRequest } from '../proxy/mirror-call.js';
-import { hash32 } from '../routing/hash.js';
 import type { RoutingTable } from '../routing/routing-table.js';
-import { shouldMirror, splitTraffic } from '../routing/traffic-split.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import { FastCall, type FastClient } from './fast-call.js';
 import { parseRequestHead, type RequestHead } from './request-head.js';

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Random } from '../../core/index.js';
 import { NotFoundError, UnavailableError } from '../../core/index.js';
+import { hash32, shouldMirror, splitTraffic } from '../../lb/index.js';
 import { originForm, type RequestMemory } from '../../protocol/http1/index.js';
-import { hash32 } from '../routing/hash.js';
 import { rewriteModel } from '../routing/protocol-paths.js';
 import type { RouteMatch, RoutingTable } from '../routing/routing-table.js';
-import { shouldMirror, splitTraffic } from '../routing/traffic-split.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';
 import type { ProxyContext } from './context.js';

@@ -1,4 +1,4 @@
-import type { Outcome } from '../balancing/balancer.js';
+import type { Outcome } from '../../lb/index.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';

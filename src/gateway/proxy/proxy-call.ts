@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { type FlotillaError, UnavailableError } from '../../core/index.js';
+import type { Outcome } from '../../lb/index.js';
+import { claimRetry, isRetryableStatus } from '../../lb/index.js';
 import { Admission, type AdmittedCall, enterAdmission } from '../activator/admission.js';
-import type { Outcome } from '../balancing/balancer.js';
 import { UpstreamError } from '../errors.js';
-import { claimRetry, isRetryableStatus } from '../retry/retry-policy.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import type { VariantRuntime } from '../runtime/variant-runtime.js';

@@ -1,10 +1,10 @@
 import { Pool } from 'undici';
+import type { BalancerReplica } from '../../lb/index.js';
+import { hash32 } from '../../lb/index.js';
 import { type Address, formatAddress } from '../../spec/index.js';
 import { connectOptions, type IdentifiedClientTls } from '../../tls/index.js';
-import type { BalancerReplica } from '../balancing/balancer.js';
 import { type HealthRecord, newHealthRecord } from '../health/health-state.js';
 import { SocketPool } from '../http1/socket-pool.js';
-import { hash32 } from '../routing/hash.js';
 
 /** A replica's addresses: HTTP, and gRPC when it serves it. */
 export interface ReplicaAddress {

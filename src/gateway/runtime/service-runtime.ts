@@ -1,11 +1,11 @@
 import { isIPv6 } from 'node:net';
 import type { Timers } from '../../core/index.js';
+import { RetryBudget } from '../../lb/index.js';
 import type { DnsEndpoints, ServiceSpec } from '../../spec/index.js';
 import { type IdentifiedClientTls, upstreamTls } from '../../tls/index.js';
 import { DnsDiscovery } from '../discovery/dns-discovery.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { HealthChecker } from '../health/health-checker.js';
-import { RetryBudget } from '../retry/retry-budget.js';
 import type { RoutableService } from '../routing/routing-table.js';
 import { type ReplicaAddress, replicaKey } from './replica-runtime.js';
 import { type VariantDeps, VariantRuntime } from './variant-runtime.js';

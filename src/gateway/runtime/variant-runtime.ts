@@ -1,11 +1,9 @@
 import { ConcurrencyTracker } from '../../autoscaler/index.js';
 import { type Clock, type Logger, UnavailableError } from '../../core/index.js';
+import type { Balancer, Outcome, SplitVariant } from '../../lb/index.js';
+import { hash32, OutlierDetector } from '../../lb/index.js';
 import type { OutlierDetectionSpec, VariantSpec } from '../../spec/index.js';
 import type { Activator } from '../activator/activator.js';
-import type { Balancer, Outcome } from '../balancing/balancer.js';
-import { OutlierDetector } from '../health/outlier-detector.js';
-import { hash32 } from '../routing/hash.js';
-import type { SplitVariant } from '../routing/traffic-split.js';
 import { LatencyLog } from './latency-log.js';
 import { type ReplicaAddress, ReplicaRuntime, replicaKey, type UpstreamOptions } from './replica-runtime.js';
 

@@ -1,4 +1,3 @@
-import { rendezvousPick } from '../routing/hash.js';
 import {
   type Balancer,
   type BalancerReplica,
@@ -6,6 +5,7 @@ import {
   type Outcome,
   type PickOptions,
 } from './balancer.js';
+import { rendezvousPick } from './hash.js';
 
 /**
  * Envoy's round_robin: each replica in turn, whatever its load. The baseline least-request is

@@ -1,5 +1,5 @@
-import type { OutlierDetectionSpec } from '../../spec/index.js';
-import type { Outcome } from '../balancing/balancer.js';
+import type { OutlierDetectionSpec } from '../spec/index.js';
+import type { Outcome } from './balancer.js';
 
 /** One replica's passive-health record. */
 interface OutlierRecord {

@@ -1,4 +1,4 @@
-import { hash32 } from '../routing/hash.js';
+import { hash32 } from './hash.js';
 
 /**
  * A replica as a balancer sees it: a stable id, its hash (for hash-keyed picks) and its requests

@@ -1,4 +1,4 @@
-import type { Outcome } from '../balancing/balancer.js';
+import type { Outcome } from './balancer.js';
 import type { RetryBudget } from './retry-budget.js';
 
 /** Statuses worth a try on another replica: the replica, not the request, is at fault. */

@@ -1,5 +1,4 @@
-import type { Random } from '../../core/index.js';
-import { rendezvousPick } from '../routing/hash.js';
+import type { Random } from '../core/index.js';
 import {
   type Balancer,
   type BalancerReplica,
@@ -7,6 +6,7 @@ import {
   type Outcome,
   type PickOptions,
 } from './balancer.js';
+import { rendezvousPick } from './hash.js';
 
 /** Options of the least-request balancer. */
 export interface LeastRequestOptions {

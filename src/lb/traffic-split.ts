@@ -1,4 +1,4 @@
-import type { Random } from '../../core/index.js';
+import type { Random } from '../core/index.js';
 import { rendezvousPick } from './hash.js';
 
 /** What the split needs of a variant: its tag, the tag's hash and its weight. */

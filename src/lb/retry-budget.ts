@@ -1,4 +1,4 @@
-import type { RetrySpec } from '../../spec/index.js';
+import type { RetrySpec } from '../spec/index.js';
 
 /**
  * Envoy's retry budget: retries in flight may not exceed `budgetPercent` of the requests in flight,
