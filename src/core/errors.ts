@@ -217,7 +217,7 @@ export const ERROR_CATALOGUE = {
     http: 404,
     grpc: 'UNIMPLEMENTED',
     summary:
-      'A call that acts on one server (repository load or unload) was sent to the gateway; send it to a replica.',
+      "A call that acts on one server (repository load or unload), or asks for every model's statistics, was sent to the gateway; send it to a replica.",
   },
   FLT_REPLICA_FAILED: {
     http: 503,

@@ -30,7 +30,12 @@ import { RoutingTable } from './routing/routing-table.js';
 import type { ReplicaAddress, ReplicaRuntime } from './runtime/replica-runtime.js';
 import { ServiceRuntime } from './runtime/service-runtime.js';
 import type { VariantRuntime } from './runtime/variant-runtime.js';
-import { GATEWAY_METADATA, guardedIndex, repositoryChangeRefused } from './server-calls.js';
+import {
+  allStatisticsRefused,
+  GATEWAY_METADATA,
+  guardedIndex,
+  repositoryChangeRefused,
+} from './server-calls.js';
 
 /** Gateway settings; defaults in GATEWAY_DEFAULTS. */
 export interface GatewayOptions {
@@ -396,6 +401,11 @@ export class Gateway implements AdminTarget {
     }
     if (get && (path === '/v2' || path === '/v2/')) {
       sendJson(res, 200, GATEWAY_METADATA);
+      return true;
+    }
+    // Reached only when no service is named "stats" (a service claims its own path first).
+    if (get && path === '/v2/models/stats') {
+      sendError(res, allStatisticsRefused());
       return true;
     }
     if (req.method !== 'POST') return false;

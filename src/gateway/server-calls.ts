@@ -11,7 +11,8 @@ import type { ServiceRuntime } from './runtime/service-runtime.js';
  *
  * - Server metadata: the gateway's own name, version and the extensions every request through it
  *   keeps (binary tensor data, classification and model configuration pass through to replicas;
- *   statistics are per replica, so `GET /v2/models/stats` has no one answer here).
+ *   statistics are per replica, so `GET /v2/models/stats` has no one answer here: refused, as
+ *   `allStatisticsRefused` says).
  * - Repository index: the services the gateway routes, as models, READY when a variant with
  *   weight has an available replica (what routing would find), behind the gateway's admin token
  *   as a replica's index is behind the server's.
@@ -66,6 +67,19 @@ export function repositoryChangeRefused(action: 'load' | 'unload', model: string
   return new FlotillaError(
     'FLT_NOT_THROUGH_GATEWAY',
     `repository ${action} of ${model}: each replica behind the gateway has its own repository; call a replica (flotilla serve) directly, or change the service file and reload, or use flotilla rollout / flotilla scale`,
+  );
+}
+
+/**
+ * The answer to statistics of every model (`GET /v2/models/stats`, gRPC `ModelStatistics` with no
+ * name) through the gateway: each replica counts its own calls, so no one replica's answer is the
+ * fleet's, and the gateway does not add them up. One service's statistics go through to the
+ * replica the call is routed to, as any per-model call does.
+ */
+export function allStatisticsRefused(): FlotillaError {
+  return new FlotillaError(
+    'FLT_NOT_THROUGH_GATEWAY',
+    "statistics of every model: each replica behind the gateway counts its own calls; ask for one service's (/v2/models/{service}/stats, answered by the replica it is routed to), call a replica (flotilla serve) directly, or read the gateway's /metrics",
   );
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { FlotillaError } from '../../src/core/index.js';
 import {
   frame,
+  MessageRenamer,
   quotedModelName,
   readModelName,
   readTfModelName,
@@ -124,5 +125,56 @@ describe('gRPC message routing: TF Serving model_spec', () => {
       signature_name: 'serving_default',
     });
     assert.deepEqual(decoded['output_filter'], ['probs']);
+  });
+});
+
+describe('MessageRenamer: every message of a request stream renamed', () => {
+  const message = (id: string) => frame(def['ModelInfer']!.requestSerialize({ ...inferRequest, id }));
+  const decode = (bytes: Buffer): { model_name: string; id: string }[] => {
+    const out: { model_name: string; id: string }[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const len = bytes.readUInt32BE(at + 1);
+      out.push(def['ModelInfer']!.requestDeserialize(bytes.subarray(at + 5, at + 5 + len)) as never);
+      at += 5 + len;
+    }
+    return out;
+  };
+
+  it('renames whole messages and holds a part until the rest arrives, at every split', () => {
+    const stream = Buffer.concat([message('a'), message('b'), message('c')]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const renamer = new MessageRenamer((m) => rewriteModelName(m, 'mnist'), 1 << 20);
+      const out = Buffer.concat([
+        renamer.renameWhole(stream.subarray(0, cut)),
+        renamer.renameWhole(stream.subarray(cut)),
+      ]);
+      assert.deepEqual(
+        decode(out).map((m) => [m.model_name, m.id]),
+        [
+          ['mnist', 'a'],
+          ['mnist', 'b'],
+          ['mnist', 'c'],
+        ],
+        `cut at ${cut}`,
+      );
+    }
+  });
+
+  it('refuses a message declared larger than the limit before holding it, and passes compressed ones', async () => {
+    const renamer = new MessageRenamer((m) => rewriteModelName(m, 'mnist'), 64);
+    const big = Buffer.alloc(5);
+    big.writeUInt32BE(65, 1);
+    assert.throws(
+      () => renamer.renameWhole(big),
+      (err: FlotillaError) => err.code === 'FLT_BODY_TOO_LARGE',
+    );
+    const compressed = Buffer.from([1, 0, 0, 0, 2, 0xaa, 0xbb]);
+    const piped = new MessageRenamer((m) => rewriteModelName(m, 'mnist'), 64);
+    const chunks: Buffer[] = [];
+    piped.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((resolve) => piped.on('end', resolve));
+    piped.end(compressed);
+    await ended;
+    assert.deepEqual(Buffer.concat(chunks), compressed);
   });
 });

@@ -6,6 +6,7 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
+import type { Readable } from 'node:stream';
 import { type Clock, type FlotillaError, GRPC_STATUS, UnavailableError } from '../../core/index.js';
 import type { Outcome } from '../../lb/index.js';
 import { claimRetry, isRetryableStatus } from '../../lb/index.js';
@@ -45,6 +46,8 @@ export interface GrpcCallOptions {
   readonly payload: Buffer;
   /** True for a unary call (whole request held: replayable); false for a stream, piped on. */
   readonly unary: boolean;
+  /** A stream's later messages as they are to be sent on (default: the client's stream as it came). */
+  readonly rest?: Readable | undefined;
 }
 
 /**
@@ -165,7 +168,7 @@ export class GrpcCall implements AdmittedCall {
     up.write(this.o.payload);
     if (this.o.unary) up.end();
     else {
-      stream.pipe(up);
+      (this.o.rest ?? stream).pipe(up);
       stream.resume();
     }
   }

@@ -26,6 +26,7 @@ import { hostname, type RoutingTable } from '../routing/routing-table.js';
 import type { ReplicaRuntime } from '../runtime/replica-runtime.js';
 import type { ServiceRuntime } from '../runtime/service-runtime.js';
 import {
+  allStatisticsRefused,
   encodeRepositoryIndex,
   encodeServerMetadata,
   guardedIndex,
@@ -35,6 +36,7 @@ import {
 import { GrpcCall, type GrpcCallContext } from './grpc-call.js';
 import {
   firstMessageLength,
+  MessageRenamer,
   quotedModelName,
   readModelName,
   readTfModelName,
@@ -252,6 +254,7 @@ export class GrpcFront implements GrpcCallContext {
     const name = tf ? readTfModelName(body) : method.startsWith('Model') ? readModelName(body) : undefined;
     const authority = headers[':authority'];
     const byHost = authority !== undefined ? table.route(hostname(authority), '/') : undefined;
+    if (method === 'ModelStatistics' && !name && byHost?.by !== 'host') throw allStatisticsRefused();
     const service =
       (byHost?.by === 'host' ? byHost.service : undefined) ??
       (name !== undefined ? table.get(name) : undefined) ??
@@ -279,8 +282,21 @@ export class GrpcFront implements GrpcCallContext {
     const variant = split.variant;
     const target = variant.spec.modelName;
     const rewrite = tf ? rewriteTfModelName : rewriteModelName;
-    const payload = name === service.name && target !== name ? rewrite(body, target) : body;
-    new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: ended }).admit();
+    const renamed = name === service.name && target !== name;
+    if (!renamed || ended) {
+      const payload = renamed ? rewrite(body, target) : body;
+      new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: ended }).admit();
+      return;
+    }
+    // A stream names the service in every message, not only in the first one routed by.
+    const renamer = new MessageRenamer(
+      (message) => rewrite(message, target),
+      this.deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    );
+    const payload = renamer.renameWhole(body);
+    const rest = stream.pipe(renamer);
+    renamer.on('error', (err) => sendStatus(stream, asFlotillaError(err)));
+    new GrpcCall({ ctx: this, stream, headers, path, service, variant, payload, unary: false, rest }).admit();
   }
 
   /** The HTTP/2 session to a replica's gRPC address (one per replica, reconnected when it drops). */

@@ -3,6 +3,8 @@
  * `Model*` request of inference.GRPCInferenceService) in a length-prefixed gRPC message, without
  * decoding the rest; and TF Serving's `model_spec.name` (field 1 of field 1).
  */
+import { Transform, type TransformCallback } from 'node:stream';
+import { InvalidRequestError } from '../../core/index.js';
 import { WIRE, WireReader } from '../../protocol/oip-grpc/index.js';
 
 function varint(n: number): number[] {
@@ -164,4 +166,57 @@ export function frame(protobuf: Uint8Array): Buffer {
   out.writeUInt32BE(protobuf.length, 1);
   out.set(protobuf, 5);
   return out;
+}
+
+/**
+ * The messages of a request stream, each renamed: a stream to a service whose variant serves the
+ * model under another name (`modelName:`) names the service in every message, and the replica
+ * knows only the model. Bytes in, whole renamed messages out; a message is held until complete,
+ * so one declared larger than `limit` bytes ends the stream with `FLT_BODY_TOO_LARGE` instead of
+ * being buffered. Compressed messages pass as they came (the gateway decodes none).
+ */
+export class MessageRenamer extends Transform {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly rename: (message: Buffer) => Buffer,
+    private readonly limit: number,
+  ) {
+    super();
+  }
+
+  /** The whole messages of `chunk` (after what was held), renamed; the rest is held. */
+  renameWhole(chunk: Buffer): Buffer {
+    let buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (buf.length >= 5 && buf.readUInt32BE(1) > this.limit) {
+        throw new InvalidRequestError(
+          'FLT_BODY_TOO_LARGE',
+          `gRPC stream message of ${buf.readUInt32BE(1)} bytes, larger than ${this.limit}`,
+        );
+      }
+      const total = firstMessageLength(buf);
+      if (total === undefined) break;
+      const message = buf.subarray(0, total);
+      out.push(message[0] === 0 ? this.rename(message) : message);
+      buf = buf.subarray(total);
+    }
+    this.pending = buf;
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      const out = this.renameWhole(chunk);
+      done(null, out.length > 0 ? out : undefined);
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    // A stream that ends inside a message: the replica is sent the part, as it came.
+    done(null, this.pending.length > 0 ? this.pending : undefined);
+  }
 }
