@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DRAIN_LIMIT_S } from '../server/drain.js';
 import { SERVICE_FILE_DEFAULTS } from '../spec/index.js';
 import { RenderError } from './errors.js';
 import { gatewayServiceFile } from './gateway-file.js';
@@ -189,8 +190,10 @@ function variantObjects(
           ...(Object.keys(pod.annotations).length > 0 ? { annotations: pod.annotations } : {}),
         },
         spec: {
-          // Longer than the longest request, so a draining server answers what it accepted.
-          terminationGracePeriodSeconds: requestTimeoutS(s) + RENDER_DEFAULTS.drainMarginS,
+          // Longer than the longest request, so a draining server answers what it accepted, and
+          // than serve's own drain limit, so it exits with its own line before any SIGKILL.
+          terminationGracePeriodSeconds:
+            Math.max(requestTimeoutS(s), DRAIN_LIMIT_S) + RENDER_DEFAULTS.drainMarginS,
           containers: [pod.container],
           ...(pod.volumes.length > 0 ? { volumes: pod.volumes } : {}),
         },

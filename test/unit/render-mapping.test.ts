@@ -351,6 +351,9 @@ describe('flotilla render: healthCheck and timeouts', () => {
     assert.equal(at(kn, 'spec.template.spec.timeoutSeconds'), 90);
     const dep = find(renderOne('', 'kubernetes', {}, 'timeouts: { total: 90s }'), 'Deployment');
     assert.equal(at(dep, 'spec.template.spec.terminationGracePeriodSeconds'), 100);
+    // A short request timeout still leaves serve its whole drain limit (30 s) and the margin.
+    const short = find(renderOne('', 'kubernetes', {}, 'timeouts: { total: 5s }'), 'Deployment');
+    assert.equal(at(short, 'spec.template.spec.terminationGracePeriodSeconds'), 40);
   });
 });
 
