@@ -11,8 +11,9 @@ import { availableParallelism } from 'node:os';
 import { after, describe, it } from 'node:test';
 import {
   alive,
+  assertAllGone,
   groupAlive,
-  type Outcome,
+  jsonOf,
   replicaCommand,
   runCli,
   send,
@@ -24,14 +25,6 @@ import {
 } from '../fixtures/up/up-helpers.js';
 import { waitFor } from '../helpers/flotilla-process.js';
 import { EXAMPLE_MODELS } from '../helpers/paths.js';
-
-const jsonOf = (o: Outcome): { error?: string; code?: string } => JSON.parse(o.body) as never;
-
-/** Asserts every pid (and its process group) is gone. */
-function assertAllGone(pids: Iterable<number>, what: string): void {
-  const left = [...pids].filter((p) => alive(p) || groupAlive(p));
-  assert.deepEqual(left, [], `${what}: processes still alive: ${left.join(', ')}`);
-}
 
 /** One admin GET of the status, timed. */
 async function timedStatus(up: UpProcess): Promise<number> {

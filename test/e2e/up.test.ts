@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import type { StatusReport } from '../../src/fleet/status.js';
 import {
   alive,
-  groupAlive,
+  assertAllGone,
+  jsonOf,
   Load,
   type Outcome,
   replicaCommand,
@@ -28,14 +29,6 @@ import { argmaxRows, type Digit, heldOutDigits } from '../helpers/mnist.js';
 import { EXAMPLE_MODELS, ROOT } from '../helpers/paths.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const jsonOf = (o: Outcome): { error?: string; code?: string } => JSON.parse(o.body) as never;
-
-/** Asserts every pid (and its process group) is gone. */
-function assertAllGone(pids: Iterable<number>, what: string): void {
-  const left = [...pids].filter((p) => alive(p) || groupAlive(p));
-  assert.deepEqual(left, [], `${what}: processes still alive: ${left.join(', ')}`);
-}
-
 /** An OIP JSON request for one digit. */
 const digitBody = (d: Digit): string =>
   JSON.stringify({
